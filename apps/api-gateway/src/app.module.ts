@@ -1,0 +1,40 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { ACCOUNT_ENTITIES, ACCOUNTS_CONFIG, AccountsService, AuthGuard } from '@trigrun/accounts';
+import { ExecutionStore } from '@trigrun/execution-engine';
+import { EXECUTION_READ_MODEL_ENTITIES, ExecutionQueries } from '@trigrun/execution-read-model';
+import { JOB_ENTITIES, JobsService } from '@trigrun/jobs';
+import type { Messaging } from '@trigrun/messaging';
+import { MESSAGING, ORM, PlatformModule } from '@trigrun/nest';
+import { AuthController } from './auth.controller';
+import type { ApiGatewayConfig } from './config';
+import { ExecutionsController } from './executions.controller';
+import { JobsController } from './jobs.controller';
+import { ReadModelConsumer } from './read-model.consumer';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ApiGatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        PlatformModule.forRoot({ service: 'api-gateway', config, entities: [...ACCOUNT_ENTITIES, ...JOB_ENTITIES, ...EXECUTION_READ_MODEL_ENTITIES] }),
+      ],
+      controllers: [AuthController, JobsController, ExecutionsController],
+      providers: [
+        { provide: ACCOUNTS_CONFIG, useValue: { jwtSecret: config.TRIGRUN_JWT_SECRET, signupEnabled: config.TRIGRUN_SIGNUP_ENABLED } },
+        AccountsService,
+        { provide: APP_GUARD, useClass: AuthGuard },
+        {
+          provide: ExecutionStore,
+          inject: [MESSAGING],
+          useFactory: (messaging: Messaging) => new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE),
+        },
+        { provide: ExecutionQueries, inject: [ORM], useFactory: (orm: MikroORM) => new ExecutionQueries(orm) },
+        JobsService,
+        ReadModelConsumer,
+      ],
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import { request as httpRequest } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+
+/** The public token endpoints that trigger-ingest serves (SPEC §6, §7, §11). */
+export const PUBLIC_PREFIXES = ['/v1/triggers', '/v1/resume', '/v1/approvals', '/v1/ping'];
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+
+/**
+ * Local mode only: one base URL answers everything, so the gateway forwards the public paths to
+ * trigger-ingest byte for byte. In Kubernetes the Ingress splits the traffic instead and this
+ * is not registered.
+ */
+export async function registerPublicProxy(fastify: FastifyInstance, target: string): Promise<void> {
+  await fastify.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    for (const prefix of PUBLIC_PREFIXES) {
+      scope.all(`${prefix}/*`, (req, reply) => {
+        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !HOP_BY_HOP.has(k)));
+        headers['x-forwarded-for'] = req.ip;
+        return new Promise<void>((resolve) => {
+          const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers }, (res) => {
+            const out = Object.fromEntries(Object.entries(res.headers).filter(([k]) => !HOP_BY_HOP.has(k)));
+            void reply.status(res.statusCode ?? 502).headers(out).send(res);
+            res.on('end', resolve).on('error', resolve);
+          });
+          upstream.on('error', () => {
+            void reply
+              .status(502)
+              .send({ error: { code: 'internal', message: 'trigger-ingest is not reachable', details: null } });
+            resolve();
+          });
+          upstream.end(req.body as Buffer | undefined);
+        });
+      });
+    }
+  });
+}

@@ -1,0 +1,6 @@
+import 'reflect-metadata';
+import { runService } from '@trigrun/nest';
+import { AppModule } from './app.module';
+import { loadConfig } from './config';
+
+runService({ name: 'scheduler', loadConfig, module: (config) => AppModule.forRoot(config) });

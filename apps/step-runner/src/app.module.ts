@@ -1,0 +1,15 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { PlatformModule } from '@trigrun/nest';
+import type { StepRunnerConfig } from './config';
+import { EngineConsumer } from './engine.consumer';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: StepRunnerConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forRoot({ service: 'step-runner', config, entities: [] })],
+      providers: [EngineConsumer],
+    };
+  }
+}

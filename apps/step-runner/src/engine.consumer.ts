@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import type { JsMsg } from '@nats-io/jetstream';
+import { CONSUMERS, executionSubjects } from '@trigrun/execution-contracts';
+import { ExecutionEngine, ExecutionStore, declareTopology } from '@trigrun/execution-engine';
+import { GuardedHttpClient } from '@trigrun/http-client';
+import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
+import { HostedConsumer, InjectConfig, InjectMessaging } from '@trigrun/nest';
+import type { StepRunnerConfig } from './config';
+
+/** Advances executions: starts them, sends their requests, records attempts and outcomes. */
+@Injectable()
+export class EngineConsumer extends HostedConsumer {
+  private readonly engine: ExecutionEngine;
+
+  constructor(@InjectMessaging() messaging: Messaging, @InjectConfig() private readonly config: StepRunnerConfig) {
+    super(messaging, {
+      stream: executionSubjects(config.TRIGRUN_NAMESPACE).stream,
+      durable: CONSUMERS.stepRunnerEngine,
+      concurrency: config.TRIGRUN_ENGINE_CONCURRENCY,
+      ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
+      shutdownGraceMs: config.TRIGRUN_SHUTDOWN_GRACE_MS,
+    });
+    this.engine = new ExecutionEngine({
+      store: new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE),
+      http: new GuardedHttpClient({ allowlist: config.TRIGRUN_OUTBOUND_ALLOWLIST, userAgent: 'TrigRun/0.1' }),
+      now: () => new Date(),
+      random: Math.random,
+      logger: { warn: (m, meta) => this.logger.warn(m, meta), debug: (m, meta) => this.logger.debug(m, meta) },
+    });
+  }
+
+  protected override prepare() {
+    return declareTopology(this.messaging.jsm, {
+      namespace: this.config.TRIGRUN_NAMESPACE,
+      replicas: this.config.TRIGRUN_JETSTREAM_REPLICAS,
+      ackWaitMs: this.config.TRIGRUN_ACK_WAIT_MS,
+    });
+  }
+
+  protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
+    return this.engine.handle(msg, ctx);
+  }
+}

@@ -1,0 +1,24 @@
+const { swcOptions, moduleNameMapper } = require('./tools/swc-options.cjs');
+
+const common = {
+  transform: { '^.+\\.ts$': ['@swc/jest', swcOptions({ rewritePaths: false })] },
+  moduleNameMapper: moduleNameMapper(),
+  testEnvironment: 'node',
+  setupFiles: ['reflect-metadata'],
+};
+
+/** Three layers: pure unit specs, integration specs against the real local NATS/Postgres/Redis, and e2e over HTTP. */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools,deploy}/**/*.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts'], testTimeout: 60000 },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/e2e/global-setup.js',
+      globalTeardown: '<rootDir>/test/e2e/global-teardown.js',
+      testTimeout: 60000,
+    },
+  ],
+};

@@ -1,0 +1,47 @@
+import { type CanActivate, type ExecutionContext, Injectable, createParamDecorator } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { ApiError, IS_PUBLIC } from '@trigrun/nest';
+import { AccountsService, type Principal } from './accounts.service';
+
+type AuthedRequest = FastifyRequest & { principal?: Principal };
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Every route is private unless marked @Public(). Members are read-only: any write is a 403
+ * here, before a handler runs, so no write path can forget the check.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const request = context.switchToHttp().getRequest<AuthedRequest>();
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw ApiError.unauthorized('Send Authorization: Bearer <token>');
+    const principal = await this.accounts.authenticate(match[1]);
+    if (!principal) throw ApiError.unauthorized('The token is invalid, expired or revoked');
+    // Switching workspaces is a read of one's own memberships, allowed to every role.
+    if (principal.role === 'member' && !READ_METHODS.has(request.method) && !request.url.startsWith('/v1/auth/switch-workspace')) {
+      throw ApiError.forbidden('Members have read-only access');
+    }
+    request.principal = principal;
+    return true;
+  }
+}
+
+export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {
+  const principal = context.switchToHttp().getRequest<AuthedRequest>().principal;
+  if (!principal) throw ApiError.unauthorized();
+  return principal;
+});
+
+export function requireRole(principal: Principal, ...roles: Principal['role'][]): void {
+  if (!roles.includes(principal.role)) throw ApiError.forbidden(`This needs one of the roles: ${roles.join(', ')}`);
+}

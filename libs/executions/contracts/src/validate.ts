@@ -1,0 +1,67 @@
+import { EVENT_SCHEMA_VERSION, EXECUTION_EVENT_TYPES, type ExecutionEvent, type ExecutionEventType } from './events';
+
+export class InvalidEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidEventError';
+  }
+}
+
+type Check = (value: unknown) => boolean;
+const isString: Check = (v) => typeof v === 'string';
+const isNullableString: Check = (v) => v === null || typeof v === 'string';
+const isObject: Check = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPositiveInt: Check = (v) => Number.isInteger(v) && (v as number) > 0;
+const isIsoTime: Check = (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+
+/** Required data fields per type; a consumer rejects (and parks) anything that does not fit. */
+const DATA_SCHEMAS: Record<ExecutionEventType, Record<string, Check>> = {
+  ExecutionQueued: {
+    job: (v) => isObject(v) && isString((v as { name: unknown }).name) && isObject((v as { request: unknown }).request),
+    trigger: (v) => ['schedule', 'manual', 'webhook', 'replay'].includes(v as string),
+    scheduled_for: isNullableString,
+    replay_of: isNullableString,
+  },
+  ExecutionStarted: {
+    variables: (v) => isObject(v) && isString((v as { uuid: unknown }).uuid) && isString((v as { timestamp: unknown }).timestamp),
+  },
+  AttemptRecorded: {
+    step_id: isNullableString,
+    attempt: (v) => isObject(v) && isPositiveInt((v as { number: unknown }).number) && isString((v as { status: unknown }).status),
+    next_attempt_at: (v) => v === null || isIsoTime(v),
+  },
+  ExecutionSucceeded: {},
+  ExecutionFailed: {
+    error: (v) => isObject(v) && isString((v as { code: unknown }).code) && isString((v as { message: unknown }).message),
+  },
+};
+
+const ENVELOPE: Record<string, Check> = {
+  id: isString,
+  execution_id: isString,
+  job_id: isString,
+  workspace_id: isString,
+  occurred_at: isIsoTime,
+  position: isPositiveInt,
+  data: isObject,
+};
+
+/** Validates a decoded message against the envelope and the schema of its type. */
+export function parseExecutionEvent(value: unknown): ExecutionEvent {
+  if (!isObject(value)) throw new InvalidEventError('event is not an object');
+  const raw = value as Record<string, unknown>;
+  if (!EXECUTION_EVENT_TYPES.includes(raw.type as ExecutionEventType)) {
+    throw new InvalidEventError(`unknown event type ${JSON.stringify(raw.type)}`);
+  }
+  if (raw.version !== EVENT_SCHEMA_VERSION) {
+    throw new InvalidEventError(`${raw.type as string} version ${JSON.stringify(raw.version)} is not supported`);
+  }
+  for (const [field, check] of Object.entries(ENVELOPE)) {
+    if (!check(raw[field])) throw new InvalidEventError(`${raw.type as string}: envelope field "${field}" is invalid`);
+  }
+  const data = raw.data as Record<string, unknown>;
+  for (const [field, check] of Object.entries(DATA_SCHEMAS[raw.type as ExecutionEventType])) {
+    if (!check(data[field])) throw new InvalidEventError(`${raw.type as string}: data field "${field}" is invalid`);
+  }
+  return value as ExecutionEvent;
+}

@@ -1,0 +1,140 @@
+import type { AttemptRecord, ExecutionEvent, JobSnapshot, NewExecutionEvent } from '@trigrun/execution-contracts';
+import { type ExecutionCommand, type ExecutionState, decide, evolve, initialState, isIgnore, nextAction } from './execution.decider';
+
+const job: JobSnapshot = {
+  name: 'ping',
+  kind: 'one_time',
+  request: { url: 'https://example.com/hook', method: 'POST', headers: {}, timeout_seconds: 30, success_statuses: [200] },
+  retry_policy: { max_attempts: 3, retry_on_statuses: [503] },
+};
+const identity = { executionId: 'exec_1', jobId: 'job_1', workspaceId: 'ws_1' };
+const T0 = '2026-03-15T10:00:00.000Z';
+
+let position = 0;
+function envelope(e: NewExecutionEvent): ExecutionEvent {
+  position++;
+  return { ...e, version: 1, id: `evt_${position}`, execution_id: 'exec_1', job_id: 'job_1', workspace_id: 'ws_1', occurred_at: T0, position } as ExecutionEvent;
+}
+
+/** given(past events) / when(command) / then(new events | ignore) */
+function given(...history: NewExecutionEvent[]) {
+  position = 0;
+  const state = history.map(envelope).reduce<ExecutionState>(evolve, initialState());
+  return {
+    state,
+    when: (command: ExecutionCommand) => ({
+      then: (expected: NewExecutionEvent[] | 'ignore') => {
+        const decision = decide(command, state);
+        if (expected === 'ignore') expect(isIgnore(decision)).toBe(true);
+        else expect(decision).toEqual(expected);
+      },
+    }),
+  };
+}
+
+const queued: NewExecutionEvent = {
+  type: 'ExecutionQueued',
+  data: { job, trigger: 'manual', scheduled_for: null, replay_of: null, trigger_input: null },
+};
+const started: NewExecutionEvent = { type: 'ExecutionStarted', data: { variables: { timestamp: T0, uuid: 'u-1', execution_id: 'exec_1' } } };
+const attempt = (number: number, over: Partial<AttemptRecord> = {}): AttemptRecord => ({
+  number,
+  status: 'SUCCESS',
+  statusCode: 200,
+  latencyMs: 12,
+  bodyPreview: 'ok',
+  responseHeaders: {},
+  errorClass: null,
+  errorMessage: null,
+  startedAt: T0,
+  ...over,
+});
+const recorded = (a: AttemptRecord, next: string | null = null): NewExecutionEvent => ({
+  type: 'AttemptRecorded',
+  data: { step_id: null, attempt: a, next_attempt_at: next },
+});
+
+describe('execution decider', () => {
+  it('queues a new execution', () => {
+    given()
+      .when({ type: 'QueueExecution', identity, job, trigger: 'manual', scheduledFor: null, replayOf: null, triggerInput: null })
+      .then([queued]);
+  });
+
+  it('ignores queueing an execution twice', () => {
+    given(queued).when({ type: 'QueueExecution', identity, job, trigger: 'manual', scheduledFor: null, replayOf: null, triggerInput: null }).then('ignore');
+  });
+
+  it('starts a queued execution, fixing its variables once', () => {
+    given(queued).when({ type: 'StartExecution', now: T0, uuid: 'u-1' }).then([started]);
+  });
+
+  it('ignores a second start', () => {
+    given(queued, started).when({ type: 'StartExecution', now: T0, uuid: 'u-2' }).then('ignore');
+  });
+
+  it('records a successful attempt and succeeds', () => {
+    given(queued, started)
+      .when({ type: 'RecordAttempt', attempt: attempt(1), now: T0, jitter: 0.5 })
+      .then([recorded(attempt(1)), { type: 'ExecutionSucceeded', data: { final_output: null } }]);
+  });
+
+  it('schedules a retry after a retryable status, 250 ms × 2^n from now', () => {
+    const failed = attempt(1, { status: 'HTTP_ERROR', statusCode: 503 });
+    given(queued, started)
+      .when({ type: 'RecordAttempt', attempt: failed, now: T0, jitter: 0.5 })
+      .then([recorded(failed, '2026-03-15T10:00:00.500Z')]);
+  });
+
+  it('fails at once on a status the policy does not retry', () => {
+    const failed = attempt(1, { status: 'HTTP_ERROR', statusCode: 404 });
+    given(queued, started)
+      .when({ type: 'RecordAttempt', attempt: failed, now: T0, jitter: 0 })
+      .then([recorded(failed), { type: 'ExecutionFailed', data: { error: { code: 'http_error', message: 'attempt 1 answered HTTP 404' } } }]);
+  });
+
+  it('fails after the last allowed attempt', () => {
+    const timeout = (n: number) => attempt(n, { status: 'TIMEOUT', statusCode: null });
+    given(queued, started, recorded(timeout(1), T0), recorded(timeout(2), T0))
+      .when({ type: 'RecordAttempt', attempt: timeout(3), now: T0, jitter: 0 })
+      .then([recorded(timeout(3)), { type: 'ExecutionFailed', data: { error: { code: 'timeout', message: 'attempt 3 timed out' } } }]);
+  });
+
+  it('ignores a duplicate of an attempt already recorded (a redelivered request)', () => {
+    given(queued, started, recorded(attempt(1))).when({ type: 'RecordAttempt', attempt: attempt(1), now: T0, jitter: 0 }).then('ignore');
+  });
+
+  it('ignores an attempt after the execution ended', () => {
+    given(queued, started, recorded(attempt(1)), { type: 'ExecutionSucceeded', data: { final_output: null } })
+      .when({ type: 'RecordAttempt', attempt: attempt(2), now: T0, jitter: 0 })
+      .then('ignore');
+  });
+
+  it('finishes an execution whose outcome event was never written', () => {
+    given(queued, started, recorded(attempt(1))).when({ type: 'FinishExecution' }).then([{ type: 'ExecutionSucceeded', data: { final_output: null } }]);
+  });
+
+  it('does not finish while a retry is pending', () => {
+    given(queued, started, recorded(attempt(1, { status: 'TIMEOUT' }), T0)).when({ type: 'FinishExecution' }).then('ignore');
+  });
+
+  it('fails a running execution on request, but never an ended one', () => {
+    const error = { code: 'internal', message: 'boom' };
+    given(queued, started).when({ type: 'FailExecution', error }).then([{ type: 'ExecutionFailed', data: { error } }]);
+    given(queued, started, { type: 'ExecutionFailed', data: { error } }).when({ type: 'FailExecution', error }).then('ignore');
+  });
+});
+
+describe('nextAction', () => {
+  it('walks an execution through start, send, wait and finish', () => {
+    expect(nextAction(given(queued).state, T0)).toEqual({ type: 'start' });
+    expect(nextAction(given(queued, started).state, T0)).toMatchObject({ type: 'send', attemptNumber: 1, request: job.request });
+    const retrying = given(queued, started, recorded(attempt(1, { status: 'TIMEOUT' }), '2026-03-15T10:00:01.000Z')).state;
+    expect(nextAction(retrying, T0)).toEqual({ type: 'wait', until: '2026-03-15T10:00:01.000Z' });
+    expect(nextAction(retrying, '2026-03-15T10:00:01.000Z')).toMatchObject({ type: 'send', attemptNumber: 2 });
+    expect(nextAction(given(queued, started, recorded(attempt(1))).state, T0)).toEqual({ type: 'finish' });
+    expect(nextAction(given(queued, started, recorded(attempt(1)), { type: 'ExecutionSucceeded', data: { final_output: null } }).state, T0)).toEqual({
+      type: 'none',
+    });
+  });
+});

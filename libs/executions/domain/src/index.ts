@@ -1,0 +1,2 @@
+export * from './execution.decider';
+export * from './retry';

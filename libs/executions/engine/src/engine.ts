@@ -1,0 +1,74 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { type ExecutionEvent, InvalidEventError } from '@trigrun/execution-contracts';
+import { type ExecutionIdentity, nextAction } from '@trigrun/execution-domain';
+import type { GuardedHttpClient } from '@trigrun/http-client';
+import { type Disposition, type MessageContext, ack, nakAfter, term } from '@trigrun/messaging';
+import { outboundRequestOf, attemptRecordOf } from './attempt';
+import { type ExecutionStore, type LoadedExecution, decodeEvent, newExecutionUuid } from './execution-store';
+
+export interface EngineDeps {
+  readonly store: ExecutionStore;
+  readonly http: GuardedHttpClient;
+  readonly now: () => Date;
+  readonly random: () => number;
+  readonly logger: { warn(message: string, meta?: object): void; debug(message: string, meta?: object): void };
+}
+
+/**
+ * Drives executions forward. Each delivered event is handled by looking at the execution's
+ * *latest* state: when the event is not the last one, a later event drives and this one is
+ * acked; otherwise the state's next action is performed — exactly one per delivery, and its
+ * result is appended, which delivers the next event. A crash anywhere leaves the last event
+ * unacked, so it is redelivered and the same action is taken again; the expected-sequence
+ * guard and the decider's duplicate rules make the repeat harmless.
+ */
+export class ExecutionEngine {
+  constructor(private readonly deps: EngineDeps) {}
+
+  async handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
+    let event: ExecutionEvent;
+    try {
+      event = decodeEvent(msg.data);
+    } catch (error) {
+      if (error instanceof InvalidEventError || error instanceof SyntaxError) {
+        return term(`unreadable event at seq ${msg.seq}: ${(error as Error).message}`);
+      }
+      throw error;
+    }
+    const identity: ExecutionIdentity = { executionId: event.execution_id, jobId: event.job_id, workspaceId: event.workspace_id };
+    const loaded = await this.deps.store.load(identity.executionId);
+    if (msg.seq < loaded.lastSeq) return ack();
+    return this.advance(identity, loaded, ctx);
+  }
+
+  private async advance(identity: ExecutionIdentity, loaded: LoadedExecution, ctx: MessageContext): Promise<Disposition> {
+    const now = this.deps.now();
+    const action = nextAction(loaded.state, now.toISOString());
+    const run = (command: Parameters<ExecutionStore['execute']>[1]) =>
+      this.deps.store.execute(identity, command, { now: this.deps.now, loaded });
+    switch (action.type) {
+      case 'none':
+        return ack();
+      case 'wait':
+        // A durable timer: the message stays unacked and JetStream delivers it again at `until`.
+        return nakAfter(Date.parse(action.until) - now.getTime());
+      case 'start':
+        await run(() => ({ type: 'StartExecution', now: now.toISOString(), uuid: newExecutionUuid() }));
+        return ack();
+      case 'finish':
+        await run(() => ({ type: 'FinishExecution' }));
+        return ack();
+      case 'send': {
+        const startedAt = this.deps.now();
+        const result = await this.deps.http.send({ ...outboundRequestOf(action.request, identity.executionId), signal: ctx.signal });
+        const attempt = attemptRecordOf(action.attemptNumber, startedAt, result, action.request.success_statuses);
+        // Our own shutdown cut the request short: hand the message back rather than record a
+        // failure the target never caused. The next delivery repeats the attempt.
+        if (ctx.signal.aborted) throw new Error('shutting down: attempt handed back');
+        const outcome = await run(() => ({ type: 'RecordAttempt', attempt, now: this.deps.now().toISOString(), jitter: this.deps.random() }));
+        if ('ignored' in outcome) this.deps.logger.debug('attempt result ignored', { execution_id: identity.executionId, reason: outcome.ignored });
+        return ack();
+      }
+    }
+  }
+}

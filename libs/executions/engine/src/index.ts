@@ -1,0 +1,5 @@
+export * from './attempt';
+export * from './engine';
+export * from './execution-launcher';
+export * from './execution-store';
+export * from './topology';

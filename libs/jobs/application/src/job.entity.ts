@@ -1,0 +1,76 @@
+import { EntitySchema } from '@mikro-orm/postgresql';
+import type { JobKind, RequestSpec, RetryPolicy } from '@trigrun/execution-contracts';
+
+export type JobState = 'active' | 'paused' | 'draft' | 'completed';
+export const JOB_STATES: readonly JobState[] = ['active', 'paused', 'draft', 'completed'];
+
+/** A job definition. Jobs are plain state (not event-sourced): their runs are the event-sourced part. */
+export class Job {
+  id!: string;
+  workspaceId!: string;
+  name!: string;
+  kind!: JobKind;
+  state!: JobState;
+  schedule: Record<string, unknown> | null = null;
+  request: RequestSpec | null = null;
+  steps: unknown[] | null = null;
+  retryPolicy!: RetryPolicy;
+  maxConcurrentExecutions!: number;
+  maxWorkflowDurationSeconds: number | null = null;
+  onSuccessUrl: string | null = null;
+  onFailureUrl: string | null = null;
+  responseOutputTemplate: unknown = null;
+  nextRunAt: Date | null = null;
+  lastRunAt: Date | null = null;
+  createdAt!: Date;
+  updatedAt!: Date;
+  deletedAt: Date | null = null;
+}
+
+export const JobSchema = new EntitySchema<Job>({
+  class: Job,
+  tableName: 'jobs',
+  properties: {
+    id: { type: 'string', primary: true },
+    workspaceId: { type: 'string', fieldName: 'workspace_id' },
+    name: { type: 'string' },
+    kind: { type: 'string' },
+    state: { type: 'string' },
+    schedule: { type: 'json', nullable: true },
+    request: { type: 'json', nullable: true },
+    steps: { type: 'json', nullable: true },
+    retryPolicy: { type: 'json', fieldName: 'retry_policy' },
+    maxConcurrentExecutions: { type: 'integer', fieldName: 'max_concurrent_executions' },
+    maxWorkflowDurationSeconds: { type: 'integer', fieldName: 'max_workflow_duration_seconds', nullable: true },
+    onSuccessUrl: { type: 'string', fieldName: 'on_success_url', nullable: true },
+    onFailureUrl: { type: 'string', fieldName: 'on_failure_url', nullable: true },
+    responseOutputTemplate: { type: 'json', fieldName: 'response_output_template', nullable: true },
+    nextRunAt: { type: 'Date', fieldName: 'next_run_at', nullable: true },
+    lastRunAt: { type: 'Date', fieldName: 'last_run_at', nullable: true },
+    createdAt: { type: 'Date', fieldName: 'created_at' },
+    updatedAt: { type: 'Date', fieldName: 'updated_at' },
+    deletedAt: { type: 'Date', fieldName: 'deleted_at', nullable: true },
+  },
+});
+
+export function jobView(job: Job) {
+  return {
+    id: job.id,
+    name: job.name,
+    kind: job.kind,
+    state: job.state,
+    schedule: job.schedule,
+    request: job.request,
+    retry_policy: job.retryPolicy,
+    max_concurrent_executions: job.maxConcurrentExecutions,
+    max_workflow_duration_seconds: job.maxWorkflowDurationSeconds,
+    on_success_url: job.onSuccessUrl,
+    on_failure_url: job.onFailureUrl,
+    response_output_template: job.responseOutputTemplate,
+    next_run_at: job.nextRunAt?.toISOString() ?? null,
+    last_run_at: job.lastRunAt?.toISOString() ?? null,
+    created_at: job.createdAt.toISOString(),
+    updated_at: job.updatedAt.toISOString(),
+  };
+}
+export type JobApi = ReturnType<typeof jobView>;

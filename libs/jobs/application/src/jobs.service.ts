@@ -1,0 +1,214 @@
+import { Injectable } from '@nestjs/common';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Principal } from '@trigrun/accounts';
+import type { ExecutionTrigger, JobKind } from '@trigrun/execution-contracts';
+import { ExecutionStore, launchExecution } from '@trigrun/execution-engine';
+import { type ExecutionApi, project, toApi } from '@trigrun/execution-read-model';
+import {
+  JOB_KINDS,
+  type Problem,
+  REQUEST_KINDS,
+  SUPPORTED_KINDS,
+  normalizeRequest,
+  normalizeRetryPolicy,
+  optionalCallbackUrl,
+  type RequestInput,
+  snapshotOf,
+} from '@trigrun/job-domain';
+import { ApiError, InjectOrm } from '@trigrun/nest';
+import { newId } from '@trigrun/util';
+import { Job, type JobApi, type JobState, jobView } from './job.entity';
+
+/** The job fields a client may send (already shape-checked by the DTO at the edge). */
+export interface JobInput {
+  name?: string;
+  kind?: string;
+  state?: string;
+  schedule?: unknown;
+  request?: object;
+  steps?: unknown;
+  retry_policy?: object;
+  max_concurrent_executions?: number;
+  max_workflow_duration_seconds?: number;
+  on_success_url?: string | null;
+  on_failure_url?: string | null;
+  response_output_template?: unknown;
+}
+
+export interface JobFilters {
+  readonly state?: string;
+  readonly kind?: string;
+}
+
+@Injectable()
+export class JobsService {
+  constructor(
+    @InjectOrm() private readonly orm: MikroORM,
+    private readonly executions: ExecutionStore,
+  ) {}
+
+  async create(principal: Principal, input: JobInput): Promise<JobApi> {
+    const problems: Problem[] = [];
+    const kind = input.kind as JobKind;
+    if (!JOB_KINDS.includes(kind)) problems.push({ field: 'kind', message: `must be one of ${JOB_KINDS.join(', ')}` });
+    else if (!SUPPORTED_KINDS.includes(kind)) problems.push({ field: 'kind', message: `"${kind}" jobs are not available in this version yet` });
+    const state = (input.state ?? 'active') as JobState;
+    if (state !== 'active' && state !== 'draft') problems.push({ field: 'state', message: 'must be active or draft when creating a job' });
+    const definition = this.definitionOf(kind, input, problems);
+    if (problems.length > 0) throw ApiError.validation([...problems]);
+
+    const now = new Date();
+    const em = this.orm.em.fork();
+    const job = em.create(Job, {
+      id: newId('job', now.getTime()),
+      workspaceId: principal.workspaceId,
+      name: input.name!,
+      kind,
+      state,
+      ...definition,
+      createdAt: now,
+      updatedAt: now,
+    } as Job);
+    // The job row and its first execution commit together: the execution's first event is
+    // stored before the row commits, and a failed publish rolls the row back.
+    await em.transactional(async (tx) => {
+      tx.persist(job);
+      await tx.flush();
+      if (job.kind === 'one_time' && job.state === 'active') await this.launch(job, 'schedule', now);
+    });
+    return jobView(job);
+  }
+
+  async list(principal: Principal, filters: JobFilters, limit: number, cursor?: string) {
+    const where: Record<string, unknown> = { workspaceId: principal.workspaceId, deletedAt: null };
+    if (filters.state) where.state = filters.state;
+    if (filters.kind) where.kind = filters.kind;
+    const after = cursor ? Buffer.from(cursor, 'base64url').toString() : undefined;
+    if (after) where.id = { $lt: after };
+    const jobs = await this.orm.em.fork().find(Job, where, { orderBy: { id: 'desc' }, limit: limit + 1 });
+    const page = jobs.slice(0, limit);
+    return { data: page.map(jobView), next_cursor: jobs.length > limit ? Buffer.from(page[page.length - 1].id).toString('base64url') : null };
+  }
+
+  async get(principal: Principal, id: string): Promise<JobApi> {
+    return jobView(await this.find(principal, id));
+  }
+
+  async update(principal: Principal, id: string, input: JobInput): Promise<JobApi> {
+    const em = this.orm.em.fork();
+    const job = await this.find(principal, id, em);
+    const problems: Problem[] = [];
+    if (input.kind !== undefined && input.kind !== job.kind) problems.push({ field: 'kind', message: 'cannot be changed; create a new job' });
+    if (input.state !== undefined) problems.push({ field: 'state', message: 'cannot be patched; use the pause and resume endpoints' });
+    // request and retry_policy merge key by key (JSON merge patch); other fields replace.
+    const merged: JobInput = {
+      name: input.name ?? job.name,
+      request: input.request === undefined ? (job.request ?? undefined) : { ...(job.request ?? {}), ...input.request },
+      retry_policy: input.retry_policy === undefined ? job.retryPolicy : { ...job.retryPolicy, ...input.retry_policy },
+      max_concurrent_executions: input.max_concurrent_executions ?? job.maxConcurrentExecutions,
+      on_success_url: input.on_success_url === undefined ? job.onSuccessUrl : input.on_success_url,
+      on_failure_url: input.on_failure_url === undefined ? job.onFailureUrl : input.on_failure_url,
+      schedule: input.schedule === undefined ? job.schedule : input.schedule,
+      steps: input.steps,
+      response_output_template: input.response_output_template,
+      max_workflow_duration_seconds: input.max_workflow_duration_seconds,
+    };
+    const definition = this.definitionOf(job.kind, merged, problems);
+    if (problems.length > 0) throw ApiError.validation(problems);
+    Object.assign(job, definition, { name: merged.name, updatedAt: new Date() });
+    await em.flush();
+    return jobView(job);
+  }
+
+  async remove(principal: Principal, id: string): Promise<void> {
+    const em = this.orm.em.fork();
+    const job = await this.find(principal, id, em);
+    job.deletedAt = new Date();
+    job.nextRunAt = null;
+    await em.flush();
+  }
+
+  async pause(principal: Principal, id: string): Promise<JobApi> {
+    const em = this.orm.em.fork();
+    const job = await this.find(principal, id, em);
+    if (job.state === 'completed') throw ApiError.conflict('A completed job cannot be paused');
+    job.state = 'paused';
+    job.nextRunAt = null;
+    job.updatedAt = new Date();
+    await em.flush();
+    return jobView(job);
+  }
+
+  /** Activates a paused or draft job. A draft one_time job runs now: activation is its "creation". */
+  async resume(principal: Principal, id: string): Promise<JobApi> {
+    const em = this.orm.em.fork();
+    const job = await this.find(principal, id, em);
+    if (job.state === 'completed') throw ApiError.conflict('A completed job cannot be resumed; use run-now');
+    const wasDraft = job.state === 'draft';
+    job.state = 'active';
+    job.updatedAt = new Date();
+    await em.transactional(async (tx) => {
+      tx.persist(job);
+      await tx.flush();
+      if (wasDraft && job.kind === 'one_time') await this.launch(job, 'schedule', new Date());
+    });
+    return jobView(job);
+  }
+
+  async runNow(principal: Principal, id: string): Promise<ExecutionApi> {
+    const job = await this.find(principal, id);
+    return this.launch(job, 'manual', new Date());
+  }
+
+  async find(principal: Principal, id: string, em = this.orm.em.fork()): Promise<Job> {
+    const job = await em.findOne(Job, { id, workspaceId: principal.workspaceId, deletedAt: null });
+    if (!job) throw ApiError.notFound('Job');
+    return job;
+  }
+
+  private async launch(job: Job, trigger: ExecutionTrigger, now: Date): Promise<ExecutionApi> {
+    const queued = await launchExecution(
+      this.executions,
+      {
+        workspaceId: job.workspaceId,
+        jobId: job.id,
+        trigger,
+        job: snapshotOf({ ...job, request: job.request!, retryPolicy: job.retryPolicy, onSuccessUrl: job.onSuccessUrl, onFailureUrl: job.onFailureUrl }),
+      },
+      () => now,
+    );
+    return toApi(project(null, queued)!);
+  }
+
+  private definitionOf(kind: JobKind, input: JobInput, problems: Problem[]): Partial<Job> {
+    if (!REQUEST_KINDS.includes(kind)) return {};
+    const request = normalizeRequest(input.request as RequestInput | undefined);
+    const retry = normalizeRetryPolicy(input.retry_policy);
+    problems.push(...request.problems, ...retry.problems);
+    if (input.steps !== undefined && input.steps !== null) problems.push({ field: 'steps', message: `is only for workflow and webhook_trigger jobs` });
+    if (kind === 'one_time' && input.schedule !== undefined && input.schedule !== null) {
+      problems.push({ field: 'schedule', message: 'must be empty for one_time jobs: they run once, at creation' });
+    }
+    if (input.response_output_template !== undefined && input.response_output_template !== null) {
+      problems.push({ field: 'response_output_template', message: 'is not supported by this version yet' });
+    }
+    if (input.max_workflow_duration_seconds !== undefined && input.max_workflow_duration_seconds !== null) {
+      problems.push({ field: 'max_workflow_duration_seconds', message: 'is only for workflow and webhook_trigger jobs' });
+    }
+    const maxConcurrent = input.max_concurrent_executions ?? 0;
+    if (!Number.isInteger(maxConcurrent) || maxConcurrent < 0 || maxConcurrent > 1000) {
+      problems.push({ field: 'max_concurrent_executions', message: 'must be an integer from 0 (unlimited) to 1000' });
+    }
+    const onSuccessUrl = optionalCallbackUrl(input.on_success_url, 'on_success_url', problems);
+    const onFailureUrl = optionalCallbackUrl(input.on_failure_url, 'on_failure_url', problems);
+    if (!request.value || !retry.value) return {};
+    return {
+      request: request.value,
+      retryPolicy: retry.value,
+      schedule: null,
+      maxConcurrentExecutions: maxConcurrent,
+      onSuccessUrl,
+      onFailureUrl,
+    };
+  }
+}

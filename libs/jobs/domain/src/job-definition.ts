@@ -1,0 +1,152 @@
+import { HTTP_METHODS, type HttpMethod, type JobKind, type JobSnapshot, type RequestSpec, type RetryPolicy } from '@trigrun/execution-contracts';
+
+/**
+ * Rules for job definitions that the DTO's shape checks cannot express: defaults, cross-field
+ * rules and per-kind requirements. Pure: the API edge turns problems into a 400.
+ */
+export interface Problem {
+  readonly field: string;
+  readonly message: string;
+}
+
+export const JOB_KINDS: readonly JobKind[] = ['recurring', 'cron', 'scheduled', 'one_time', 'workflow', 'webhook_trigger'];
+/** Kinds this build runs. The others are accepted by the contract but answered with a clear 400 until they land. */
+export const SUPPORTED_KINDS: readonly JobKind[] = ['one_time'];
+export const REQUEST_KINDS: readonly JobKind[] = ['recurring', 'cron', 'scheduled', 'one_time'];
+
+export const REQUEST_DEFAULTS = {
+  method: 'GET' as HttpMethod,
+  timeout_seconds: 30,
+  success_statuses: [200, 201, 202, 204],
+};
+export const RETRY_DEFAULTS: RetryPolicy = { max_attempts: 3, retry_on_statuses: [429, 500, 502, 503, 504] };
+
+export interface RequestInput {
+  url?: unknown;
+  method?: unknown;
+  headers?: unknown;
+  body?: unknown;
+  timeout_seconds?: unknown;
+  success_statuses?: unknown;
+  response_matcher?: unknown;
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers the platform owns or that would break framing if a job set them. */
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'x-cron-service-execution-id']);
+
+export function normalizeRequest(input: RequestInput | undefined, field = 'request'): { value?: RequestSpec; problems: Problem[] } {
+  const problems: Problem[] = [];
+  if (input === undefined || input === null || typeof input !== 'object') {
+    return { problems: [{ field, message: 'is required' }] };
+  }
+  const url = checkUrl(input.url, `${field}.url`, problems);
+  const method = (input.method ?? REQUEST_DEFAULTS.method) as HttpMethod;
+  if (!HTTP_METHODS.includes(method)) problems.push({ field: `${field}.method`, message: `must be one of ${HTTP_METHODS.join(', ')}` });
+  const headers: Record<string, string> = {};
+  if (input.headers !== undefined) {
+    if (typeof input.headers !== 'object' || input.headers === null || Array.isArray(input.headers)) {
+      problems.push({ field: `${field}.headers`, message: 'must be an object of header names to string values' });
+    } else {
+      for (const [name, value] of Object.entries(input.headers)) {
+        if (!HEADER_NAME.test(name)) problems.push({ field: `${field}.headers.${name}`, message: 'is not a valid header name' });
+        else if (RESERVED_HEADERS.has(name.toLowerCase())) problems.push({ field: `${field}.headers.${name}`, message: 'is set by the platform' });
+        else if (typeof value !== 'string') problems.push({ field: `${field}.headers.${name}`, message: 'must be a string' });
+        else if (/[\r\n\0]/.test(value)) problems.push({ field: `${field}.headers.${name}`, message: 'must not contain line breaks' });
+        else headers[name] = value;
+      }
+    }
+  }
+  const timeout = input.timeout_seconds ?? REQUEST_DEFAULTS.timeout_seconds;
+  if (!Number.isInteger(timeout) || (timeout as number) < 1 || (timeout as number) > 300) {
+    problems.push({ field: `${field}.timeout_seconds`, message: 'must be an integer from 1 to 300' });
+  }
+  const statuses = input.success_statuses ?? REQUEST_DEFAULTS.success_statuses;
+  if (!Array.isArray(statuses) || statuses.length === 0 || !statuses.every((s) => Number.isInteger(s) && s >= 100 && s <= 599)) {
+    problems.push({ field: `${field}.success_statuses`, message: 'must be a non-empty list of HTTP status codes (100-599)' });
+  }
+  if (input.response_matcher !== undefined && input.response_matcher !== null) {
+    problems.push({ field: `${field}.response_matcher`, message: 'is not supported by this version yet' });
+  }
+  if (method === 'GET' && input.body !== undefined && input.body !== null) {
+    problems.push({ field: `${field}.body`, message: 'is not allowed with GET' });
+  }
+  if (problems.length > 0) return { problems };
+  return {
+    value: {
+      url: url!,
+      method,
+      headers,
+      ...(input.body !== undefined && input.body !== null ? { body: input.body } : {}),
+      timeout_seconds: timeout as number,
+      success_statuses: [...new Set(statuses as number[])],
+    },
+    problems,
+  };
+}
+
+function checkUrl(value: unknown, field: string, problems: Problem[]): string | undefined {
+  if (typeof value !== 'string' || value.length === 0) {
+    problems.push({ field, message: 'is required' });
+    return undefined;
+  }
+  if (value.length > 2048) {
+    problems.push({ field, message: 'must be at most 2048 characters' });
+    return undefined;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    problems.push({ field, message: 'must be an absolute http or https URL' });
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    problems.push({ field, message: 'must use http or https' });
+    return undefined;
+  }
+  if (parsed.username || parsed.password) {
+    problems.push({ field, message: 'must not embed credentials; use a header with secret://' });
+    return undefined;
+  }
+  return value;
+}
+
+export function normalizeRetryPolicy(input: unknown, field = 'retry_policy'): { value?: RetryPolicy; problems: Problem[] } {
+  if (input === undefined || input === null) return { value: RETRY_DEFAULTS, problems: [] };
+  const problems: Problem[] = [];
+  if (typeof input !== 'object' || Array.isArray(input)) return { problems: [{ field, message: 'must be an object' }] };
+  const { max_attempts = RETRY_DEFAULTS.max_attempts, retry_on_statuses = RETRY_DEFAULTS.retry_on_statuses } = input as Record<string, unknown>;
+  if (!Number.isInteger(max_attempts) || (max_attempts as number) < 1 || (max_attempts as number) > 10) {
+    problems.push({ field: `${field}.max_attempts`, message: 'must be an integer from 1 to 10' });
+  }
+  if (!Array.isArray(retry_on_statuses) || !retry_on_statuses.every((s) => Number.isInteger(s) && s >= 100 && s <= 599)) {
+    problems.push({ field: `${field}.retry_on_statuses`, message: 'must be a list of HTTP status codes (100-599)' });
+  }
+  if (problems.length > 0) return { problems };
+  return { value: { max_attempts: max_attempts as number, retry_on_statuses: [...new Set(retry_on_statuses as number[])] }, problems };
+}
+
+export function optionalCallbackUrl(value: unknown, field: string, problems: Problem[]): string | null {
+  if (value === undefined || value === null) return null;
+  return checkUrl(value, field, problems) ?? null;
+}
+
+/** The job as an execution sees it. */
+export function snapshotOf(job: {
+  name: string;
+  kind: JobKind;
+  request: RequestSpec;
+  retryPolicy: RetryPolicy;
+  onSuccessUrl: string | null;
+  onFailureUrl: string | null;
+}): JobSnapshot {
+  return {
+    name: job.name,
+    kind: job.kind,
+    request: job.request,
+    retry_policy: job.retryPolicy,
+    on_success_url: job.onSuccessUrl,
+    on_failure_url: job.onFailureUrl,
+  };
+}

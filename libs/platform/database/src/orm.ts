@@ -1,0 +1,43 @@
+import { MikroORM, type EntitySchema } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { Migration0001Initial } from './migrations/0001-initial';
+
+/** Every migration, in order. Listed explicitly: globs do not survive a build. */
+export const MIGRATIONS = [{ name: '0001-initial', class: Migration0001Initial }];
+
+export interface OrmOptions {
+  readonly url: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly entities: EntitySchema<any>[];
+  readonly poolMax?: number;
+}
+
+export async function createOrm(opts: OrmOptions): Promise<MikroORM> {
+  return MikroORM.init({
+    clientUrl: opts.url,
+    entities: opts.entities,
+    discovery: { warnWhenNoEntities: false },
+    extensions: [Migrator],
+    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations' },
+    // Schema changes happen only through migrations, never by sync.
+    ensureDatabase: false,
+    allowGlobalContext: false,
+    pool: { min: 0, max: opts.poolMax ?? 10 },
+    debug: false,
+  });
+}
+
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  const applied = await orm.getMigrator().up();
+  return applied.map((m) => m.name);
+}
+
+export async function isDatabaseUp(orm: MikroORM | undefined): Promise<boolean> {
+  if (!orm) return false;
+  try {
+    await orm.em.getConnection().execute('select 1');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { closeMessaging, connectMessaging, type Messaging } from './connection';
+import { ConcurrencyConflict, JetStreamEventStore } from './event-store';
+import { ensureStream } from './streams';
+
+const NATS_URL = process.env.TRIGRUN_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+describe('JetStreamEventStore (real NATS)', () => {
+  const ns = `t${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  const stream = `${ns.toUpperCase()}_ES`;
+  let messaging: Messaging;
+  let store: JetStreamEventStore;
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+  beforeAll(async () => {
+    messaging = await connectMessaging(NATS_URL, 'event-store-spec');
+    await ensureStream(messaging.jsm, { name: stream, subjects: [`${ns}.agg.*`], duplicateWindowMs: 60_000 }, 1);
+    store = new JetStreamEventStore(messaging.js, messaging.jsm, stream);
+  });
+
+  afterAll(async () => {
+    await messaging.jsm.streams.delete(stream).catch(() => undefined);
+    await closeMessaging(messaging);
+  });
+
+  it('appends in order and reads the whole history back', async () => {
+    const subject = `${ns}.agg.a`;
+    expect(await store.read(subject)).toEqual({ records: [], lastSeq: 0 });
+    const s1 = await store.append(subject, enc('one'), { msgId: 'a:1', expectedLastSeq: 0 });
+    const s2 = await store.append(subject, enc('two'), { msgId: 'a:2', expectedLastSeq: s1 });
+    await store.append(`${ns}.agg.other`, enc('noise'), { msgId: 'o:1', expectedLastSeq: 0 });
+    const s3 = await store.append(subject, enc('three'), { msgId: 'a:3', expectedLastSeq: s2 });
+    const slice = await store.read(subject);
+    expect(slice.lastSeq).toBe(s3);
+    expect(slice.records.map((r) => dec(r.data))).toEqual(['one', 'two', 'three']);
+  });
+
+  it('lets only one of two writers extend the same history', async () => {
+    const subject = `${ns}.agg.b`;
+    const s1 = await store.append(subject, enc('start'), { msgId: 'b:1', expectedLastSeq: 0 });
+    const results = await Promise.allSettled([
+      store.append(subject, enc('writer-1'), { msgId: 'b:2:w1', expectedLastSeq: s1 }),
+      store.append(subject, enc('writer-2'), { msgId: 'b:2:w2', expectedLastSeq: s1 }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(ConcurrencyConflict);
+    expect((await store.read(subject)).records).toHaveLength(2);
+  });
+
+  it('refuses to create a history that already exists', async () => {
+    const subject = `${ns}.agg.c`;
+    await store.append(subject, enc('first'), { msgId: 'c:1', expectedLastSeq: 0 });
+    await expect(store.append(subject, enc('again'), { msgId: 'c:1-other', expectedLastSeq: 0 })).rejects.toBeInstanceOf(ConcurrencyConflict);
+  });
+
+  it('drops a repeated publish of the same message id', async () => {
+    const subject = `${ns}.agg.d`;
+    const s1 = await store.append(subject, enc('x'), { msgId: 'd:1', expectedLastSeq: 0 });
+    // The same id again (a publisher retrying after a lost ack) is reported, not stored twice.
+    await expect(store.append(subject, enc('x'), { msgId: 'd:1', expectedLastSeq: s1 })).rejects.toBeInstanceOf(ConcurrencyConflict);
+    expect((await store.read(subject)).records).toHaveLength(1);
+  });
+});

@@ -1,0 +1,99 @@
+import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+
+export interface StoredRecord {
+  readonly seq: number;
+  readonly data: Uint8Array;
+}
+
+export interface StreamSlice {
+  readonly records: StoredRecord[];
+  /** Stream sequence of the subject's last message; 0 when the subject is empty. */
+  readonly lastSeq: number;
+}
+
+/** Another writer appended to the subject first (or the same message id was already stored). */
+export class ConcurrencyConflict extends Error {
+  constructor(subject: string, expected: number, cause?: unknown) {
+    super(`${subject} moved past sequence ${expected}`, { cause });
+    this.name = 'ConcurrencyConflict';
+  }
+}
+
+export interface AppendOptions {
+  readonly msgId: string;
+  readonly expectedLastSeq: number;
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * Subject-per-aggregate event storage on JetStream. Appends carry a Nats-Msg-Id (a repeated
+ * publish is dropped) and the expected last subject sequence (two writers can never both extend
+ * the same history: the loser gets a ConcurrencyConflict, reloads and decides again).
+ */
+export class JetStreamEventStore {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly stream: string,
+  ) {}
+
+  async append(subject: string, payload: Uint8Array, opts: AppendOptions): Promise<number> {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(opts.headers ?? {})) h.set(k, v);
+    try {
+      const ack = await this.js.publish(subject, payload, {
+        msgID: opts.msgId,
+        headers: h,
+        expect: { lastSubjectSequence: opts.expectedLastSeq, streamName: this.stream },
+      });
+      // A duplicate ack means this id was stored before: by us (a retried publish) or by a
+      // concurrent writer that decided the same thing. Either way our view is stale.
+      if (ack.duplicate) throw new ConcurrencyConflict(subject, opts.expectedLastSeq);
+      return ack.seq;
+    } catch (error) {
+      if (error instanceof ConcurrencyConflict) throw error;
+      if (
+        error instanceof JetStreamApiError &&
+        (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+      ) {
+        throw new ConcurrencyConflict(subject, opts.expectedLastSeq, error);
+      }
+      throw new Error(`append to ${subject} failed`, { cause: error });
+    }
+  }
+
+  /** Reads a subject's whole history in order. */
+  async read(subject: string): Promise<StreamSlice> {
+    const last = await this.lastSeq(subject);
+    if (last === 0) return { records: [], lastSeq: 0 };
+    const consumer = await this.js.consumers.get(this.stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+    const records: StoredRecord[] = [];
+    try {
+      while (records.length === 0 || records[records.length - 1].seq < last) {
+        const batch = await consumer.fetch({ max_messages: 256, expires: 5_000 });
+        let got = 0;
+        for await (const m of batch) {
+          got++;
+          if (m.seq > last) break;
+          records.push({ seq: m.seq, data: m.data });
+          if (m.seq === last) break;
+        }
+        if (got === 0) throw new Error(`reading ${subject}: no message up to sequence ${last}`);
+      }
+    } finally {
+      await consumer.delete().catch(() => undefined);
+    }
+    return { records, lastSeq: last };
+  }
+
+  async lastSeq(subject: string): Promise<number> {
+    try {
+      const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: subject });
+      return m?.seq ?? 0;
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return 0;
+      throw error;
+    }
+  }
+}

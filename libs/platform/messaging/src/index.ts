@@ -1,0 +1,4 @@
+export * from './connection';
+export * from './consumer';
+export * from './event-store';
+export * from './streams';

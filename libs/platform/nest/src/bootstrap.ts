@@ -1,0 +1,82 @@
+import 'reflect-metadata';
+import { Logger, type INestApplication, type Type, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ErrorEnvelopeFilter } from './error.filter';
+import { Infrastructure } from './infrastructure';
+import { JsonLogger, type Level } from './logger';
+import { createValidationPipe } from './validation';
+
+export interface ServiceOptions {
+  readonly name: string;
+  readonly module: Type<unknown> | DynamicModule;
+  readonly config: {
+    readonly PORT: number;
+    readonly HOST: string;
+    readonly TRIGRUN_LOG_LEVEL: Level;
+    readonly TRIGRUN_PRETTY_LOGS: boolean;
+  };
+  /** Largest request body accepted, in bytes (SPEC: webhook bodies up to 1 MiB). */
+  readonly bodyLimit?: number;
+  readonly configure?: (app: NestFastifyApplication) => void | Promise<void>;
+}
+
+/**
+ * Boots one service: fastify, the error envelope, validation, JSON logs, and a graceful stop on
+ * SIGTERM/SIGINT — readiness turns false first, consumers stop taking work and finish or hand
+ * back what they hold, then connections close.
+ */
+export async function bootstrapService(opts: ServiceOptions): Promise<INestApplication> {
+  const logger = new JsonLogger(opts.name, opts.config.TRIGRUN_LOG_LEVEL, opts.config.TRIGRUN_PRETTY_LOGS);
+  const adapter = new FastifyAdapter({ bodyLimit: opts.bodyLimit ?? 1024 * 1024, trustProxy: true });
+  const app = await NestFactory.create<NestFastifyApplication>(opts.module, adapter, { logger, bufferLogs: true });
+  app.useGlobalFilters(new ErrorEnvelopeFilter());
+  app.useGlobalPipes(createValidationPipe());
+  await opts.configure?.(app);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    Logger.log(`${signal} received: shutting down`, 'bootstrap');
+    app.get(Infrastructure).markShuttingDown();
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (error) {
+      Logger.error(`shutdown failed: ${(error as Error).message}`, 'bootstrap');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
+  await app.listen(opts.config.PORT, opts.config.HOST);
+  Logger.log(`${opts.name} listening on ${await app.getUrl()}`, 'bootstrap');
+  return app;
+}
+
+/** Config errors are printed plainly and end the process before anything starts. */
+export function exitOnConfigError(name: string, error: unknown): never {
+  process.stderr.write(`${name}: ${(error as Error).message}\n`);
+  process.exit(78);
+}
+
+/** The whole of a service's main.ts: parse config (or exit naming the bad variables), then boot. */
+export function runService<C extends ServiceOptions['config']>(opts: {
+  readonly name: string;
+  readonly loadConfig: () => C;
+  readonly module: (config: C) => DynamicModule;
+  readonly configure?: (app: NestFastifyApplication, config: C) => void | Promise<void>;
+}): void {
+  let config: C;
+  try {
+    config = opts.loadConfig();
+  } catch (error) {
+    exitOnConfigError(opts.name, error);
+  }
+  bootstrapService({ name: opts.name, module: opts.module(config), config, configure: (app) => opts.configure?.(app, config) }).catch((error) => {
+    process.stderr.write(`${opts.name}: failed to start: ${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  });
+}

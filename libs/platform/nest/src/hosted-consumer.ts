@@ -1,0 +1,57 @@
+import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { JsMsg } from '@nats-io/jetstream';
+import { ConsumerRunner, type Disposition, type MessageContext, type Messaging } from '@trigrun/messaging';
+
+export interface HostedConsumerOptions {
+  readonly stream: string;
+  readonly durable: string;
+  readonly concurrency: number;
+  readonly ackWaitMs: number;
+  readonly shutdownGraceMs: number;
+}
+
+/**
+ * A durable consumer that lives as long as the Nest app: it starts once the app has booted and,
+ * on shutdown, stops taking messages and finishes (or hands back) the ones in flight before the
+ * connections close.
+ */
+export abstract class HostedConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  protected readonly logger: Logger;
+  private runner?: ConsumerRunner;
+
+  protected constructor(
+    protected readonly messaging: Messaging,
+    private readonly options: HostedConsumerOptions,
+  ) {
+    this.logger = new Logger(options.durable);
+  }
+
+  /** Runs before the consumer starts: declare streams and consumers here. */
+  protected async prepare(): Promise<void> {}
+
+  protected abstract handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition>;
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.prepare();
+    this.runner = new ConsumerRunner({
+      js: this.messaging.js,
+      stream: this.options.stream,
+      durable: this.options.durable,
+      concurrency: this.options.concurrency,
+      ackWaitMs: this.options.ackWaitMs,
+      handler: (msg, ctx) => this.handle(msg, ctx),
+      logger: {
+        error: (message, meta) => this.logger.error(message, meta),
+        warn: (message, meta) => this.logger.warn(message, meta),
+      },
+    });
+    await this.runner.start();
+    this.logger.log(`consuming ${this.options.stream} as ${this.options.durable}`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const busy = this.runner?.busy ?? 0;
+    await this.runner?.stop(this.options.shutdownGraceMs);
+    this.logger.log(`stopped (${busy} message(s) were in flight)`);
+  }
+}

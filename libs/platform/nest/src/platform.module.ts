@@ -1,0 +1,47 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import type { EntitySchema } from '@mikro-orm/postgresql';
+import { createOrm } from '@trigrun/database';
+import { connectMessaging } from '@trigrun/messaging';
+import { createRedis } from '@trigrun/redis';
+import { HealthController } from './health.controller';
+import { CONFIG, Infrastructure, MESSAGING, ORM, REDIS } from './infrastructure';
+
+export interface PlatformOptions {
+  readonly service: string;
+  readonly config: {
+    readonly TRIGRUN_DATABASE_URL: string;
+    readonly TRIGRUN_NATS_URL: string;
+    readonly TRIGRUN_REDIS_URL: string;
+    readonly TRIGRUN_NAMESPACE: string;
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly entities: EntitySchema<any>[];
+}
+
+/** The connections every service holds, plus /healthz and /readyz. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(options: PlatformOptions): DynamicModule {
+    const { config } = options;
+    return {
+      module: PlatformModule,
+      controllers: [HealthController],
+      providers: [
+        { provide: CONFIG, useValue: config },
+        { provide: ORM, useFactory: () => createOrm({ url: config.TRIGRUN_DATABASE_URL, entities: options.entities }) },
+        { provide: MESSAGING, useFactory: () => connectMessaging(config.TRIGRUN_NATS_URL, options.service) },
+        {
+          provide: REDIS,
+          useFactory: async () => {
+            const redis = createRedis(config.TRIGRUN_REDIS_URL, config.TRIGRUN_NAMESPACE);
+            await redis.connect();
+            return redis;
+          },
+        },
+        Infrastructure,
+      ],
+      exports: [CONFIG, ORM, MESSAGING, REDIS, Infrastructure],
+    };
+  }
+}
