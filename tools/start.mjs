@@ -12,10 +12,11 @@
 // Flags: --no-install, --no-build (used by the e2e harness, which has just built).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installIfNeeded } from './install.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = path.join(root, '.trigrun');
@@ -42,7 +43,7 @@ await main().catch((error) => fail(`start failed: ${error?.stack ?? error}`));
 
 async function main() {
   mkdirSync(stateDir, { recursive: true });
-  if (!args.has('--no-install')) installIfNeeded();
+  if (!args.has('--no-install')) installIfNeeded(root, log);
   if (!args.has('--no-build')) run('node', ['tools/build.mjs']);
 
   const port = Number(env.PORT ?? 3000);
@@ -72,14 +73,6 @@ async function main() {
   log(`  public edge    ${base}/v1/triggers, /v1/resume, /v1/approvals, /v1/ping`);
   for (const name of SERVICES) log(`  ${name.padEnd(14)} http://127.0.0.1:${ports[name]}/readyz`);
   log('Press Ctrl-C to stop.');
-}
-
-function installIfNeeded() {
-  const marker = path.join(root, 'node_modules', '.package-lock.json');
-  const lock = path.join(root, 'package-lock.json');
-  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
-  log('installing dependencies (npm ci)…');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
 function run(cmd, argv) {

@@ -18,7 +18,7 @@ export async function createOrm(opts: OrmOptions): Promise<MikroORM> {
     entities: opts.entities,
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
-    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations' },
+    migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations', silent: true },
     // Schema changes happen only through migrations, never by sync.
     ensureDatabase: false,
     allowGlobalContext: false,

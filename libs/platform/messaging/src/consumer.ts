@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 
 /** What a handler wants done with its message. */
@@ -48,7 +49,10 @@ export class ConsumerRunner {
   private loop?: Promise<void>;
   private stopping = false;
 
-  constructor(private readonly opts: ConsumerRunnerOptions) {}
+  constructor(private readonly opts: ConsumerRunnerOptions) {
+    // Every in-flight handler listens on the one shutdown signal.
+    setMaxListeners(0, this.abort.signal);
+  }
 
   async start(): Promise<void> {
     const consumer = await this.opts.js.consumers.get(this.opts.stream, this.opts.durable);

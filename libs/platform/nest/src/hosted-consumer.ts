@@ -27,7 +27,9 @@ export abstract class HostedConsumer implements OnApplicationBootstrap, BeforeAp
   }
 
   /** Runs before the consumer starts: declare streams and consumers here. */
-  protected async prepare(): Promise<void> {}
+  protected async prepare(): Promise<void> {
+    // nothing by default
+  }
 
   protected abstract handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition>;
 

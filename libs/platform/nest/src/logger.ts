@@ -41,7 +41,9 @@ export class JsonLogger implements LoggerService {
   verbose(message: unknown, ...rest: unknown[]) {
     this.write('debug', message, rest);
   }
-  setLogLevels?(_levels: LogLevel[]) {}
+  setLogLevels?(_levels: LogLevel[]) {
+    // the level is fixed by TRIGRUN_LOG_LEVEL at boot
+  }
 
   private write(level: Level, message: unknown, rest: unknown[]) {
     if (LEVELS.indexOf(level) > this.threshold) return;

@@ -1,0 +1,143 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { JobSnapshot } from '@trigrun/execution-contracts';
+import { ExecutionStore, declareTopology, launchExecution } from '@trigrun/execution-engine';
+import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
+
+/**
+ * The real step-runner process against the real NATS: killed with SIGKILL while a request is in
+ * flight, then restarted. The execution must still end, with exactly one attempt record.
+ */
+const root = path.resolve(__dirname, '../../..');
+const main = path.join(root, 'dist/apps/step-runner/src/main.js');
+const NATS_URL = process.env.TRIGRUN_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+jest.setTimeout(90_000);
+
+describe('step-runner under kill -9', () => {
+  const namespace = `it${randomBytes(4).toString('hex')}`;
+  let messaging: Messaging;
+  let store: ExecutionStore;
+  let target: Server;
+  let targetUrl: string;
+  const received: string[] = [];
+  let holdFirst = true;
+  const runners: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(main)) spawnSync(process.execPath, ['tools/build.mjs'], { cwd: root, stdio: 'inherit' });
+    messaging = await connectMessaging(NATS_URL, 'step-runner-int-spec');
+    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000 });
+    store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
+    target = createServer((req, res) => {
+      received.push(String(req.headers['x-cron-service-execution-id']));
+      req.resume();
+      // The first request hangs: the runner is killed while it is in flight.
+      if (holdFirst && received.length === 1) return;
+      res.writeHead(200).end('done');
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    for (const r of runners) if (r.exitCode === null) r.kill('SIGKILL');
+    target.closeAllConnections();
+    await new Promise((resolve) => target.close(resolve));
+    for await (const s of messaging.jsm.streams.list()) {
+      if (s.config.name.startsWith(`${namespace.toUpperCase()}_`)) await messaging.jsm.streams.delete(s.config.name);
+    }
+    await closeMessaging(messaging);
+  });
+
+  function startRunner(port: number): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [main], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        TRIGRUN_NAMESPACE: namespace,
+        TRIGRUN_NATS_URL: NATS_URL,
+        TRIGRUN_DATABASE_URL: process.env.TRIGRUN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+        TRIGRUN_ACK_WAIT_MS: '2000',
+        TRIGRUN_OUTBOUND_ALLOWLIST: '127.0.0.1/32',
+        TRIGRUN_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    runners.push(child);
+    return waitUntil(async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, 30_000).then(() => child);
+  }
+
+  const job = (): JobSnapshot => ({
+    name: 'kill-test',
+    kind: 'one_time',
+    request: { url: `${targetUrl}/slow`, method: 'GET', headers: {}, timeout_seconds: 60, success_statuses: [200] },
+    retry_policy: { max_attempts: 3, retry_on_statuses: [503] },
+  });
+
+  async function launch() {
+    const queued = await launchExecution(store, { workspaceId: 'ws_it', jobId: 'job_it', trigger: 'manual', job: job() }, () => new Date());
+    return queued.execution_id;
+  }
+
+  async function settled(executionId: string) {
+    return waitUntil(async () => {
+      const loaded = await store.load(executionId);
+      return loaded.state.status === 'succeeded' || loaded.state.status === 'failed' ? loaded : undefined;
+    }, 30_000);
+  }
+
+  it('finishes an execution whose runner was killed mid-request, without duplicating its attempt', async () => {
+    const runner = await startRunner(31_000 + Math.floor(Math.random() * 1000));
+    const executionId = await launch();
+    await waitUntil(async () => received.length === 1, 15_000);
+    runner.kill('SIGKILL');
+    await new Promise((resolve) => runner.once('exit', resolve));
+    holdFirst = false;
+
+    await startRunner(32_000 + Math.floor(Math.random() * 1000));
+    const loaded = await settled(executionId);
+
+    expect(loaded.state.status).toBe('succeeded');
+    const attempts = loaded.events.filter((e) => e.type === 'AttemptRecorded');
+    expect(attempts).toHaveLength(1);
+    expect(loaded.events.map((e) => e.type)).toEqual(['ExecutionQueued', 'ExecutionStarted', 'AttemptRecorded', 'ExecutionSucceeded']);
+    expect(loaded.events.map((e) => e.position)).toEqual([1, 2, 3, 4]);
+    // At-least-once towards the target: the cut request was sent again, under the same execution id.
+    expect(received).toEqual([executionId, executionId]);
+  });
+
+  it('lets two competing runners finish many executions, each exactly once', async () => {
+    await startRunner(33_000 + Math.floor(Math.random() * 1000));
+    received.length = 0;
+    const ids = await Promise.all(Array.from({ length: 30 }, () => launch()));
+    for (const id of ids) {
+      const loaded = await settled(id);
+      expect(loaded.state.status).toBe('succeeded');
+      expect(loaded.events.filter((e) => e.type === 'AttemptRecorded')).toHaveLength(1);
+      expect(loaded.events.filter((e) => e.type === 'ExecutionSucceeded')).toHaveLength(1);
+    }
+    expect(new Set(received)).toEqual(new Set(ids));
+  });
+});
+
+async function waitUntil<T>(check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await check();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}

@@ -1,0 +1,68 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+/**
+ * Lint is where the architecture is enforced: Nx module boundaries by project tags, and a pure
+ * core (domain and contracts import no framework, broker, database, HTTP client or file system,
+ * and take time and randomness as data).
+ */
+const PURE_IMPORT_BANS = {
+  patterns: [
+    { group: ['@nestjs/*', '@nats-io/*', '@mikro-orm/*', 'ioredis', 'pg', 'fastify', '@trigrun/http-client'], message: 'domain and contract libs stay pure: effects live in the shell' },
+  ],
+  paths: [
+    { name: 'node:fs', message: 'domain and contract libs do no I/O' },
+    { name: 'fs', message: 'domain and contract libs do no I/O' },
+    { name: 'node:http', message: 'domain and contract libs do no I/O' },
+    { name: 'node:crypto', message: 'ids and random values come in as data' },
+  ],
+};
+
+export default [
+  { ignores: ['dist/**', 'node_modules/**', '.nx/**', '.trigrun/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parser: tseslint.parser },
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:adapter', 'type:read-model', 'type:domain', 'type:contracts', 'type:util'] },
+            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:adapter', 'type:read-model', 'type:domain', 'type:contracts', 'type:util'] },
+            { sourceTag: 'type:read-model', onlyDependOnLibsWithTags: ['type:adapter', 'type:domain', 'type:contracts', 'type:util'] },
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts'] },
+            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: [] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['libs/executions/domain/**/*.ts', 'libs/executions/contracts/**/*.ts', 'libs/jobs/domain/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': ['error', PURE_IMPORT_BANS],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'time comes in as data' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'time comes in as data' },
+        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'randomness comes in as data' },
+        { selector: "CallExpression[callee.name='randomUUID']", message: 'ids come in as data' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+];

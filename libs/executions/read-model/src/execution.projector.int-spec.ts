@@ -1,0 +1,502 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import type { ExecutionEvent, ExecutionTrigger, JobKind } from '@trigrun/execution-contracts';
+import type { Disposition } from '@trigrun/messaging';
+import { ulid } from '@trigrun/util';
+import { ExecutionProjector } from './execution.projector';
+import { ExecutionQueries } from './execution.queries';
+import { EXECUTION_READ_MODEL_ENTITIES } from './index';
+import { attemptRecord, eventsOf, finishedRun, jobSnapshot, jsMsg, type ExecutionIdentity } from './testing/execution-events';
+import { createScratchDatabase, type ScratchDatabase } from './testing/scratch-database';
+
+const ADMIN_URL = process.env.TRIGRUN_IT_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const ACK: Disposition = { type: 'ack' };
+const at = (iso: string, plusMs: number) => new Date(Date.parse(iso) + plusMs).toISOString();
+
+/** The execution fields of SPEC §8, plus `replay_of` (set by replay). */
+const SPEC_FIELDS = [
+  'id',
+  'job_id',
+  'job_name',
+  'kind',
+  'status',
+  'trigger',
+  'scheduled_for',
+  'queued_at',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'attempts',
+  'step_executions',
+  'trigger_input',
+  'waiting_reason',
+  'waiting_payload',
+  'waiting_expires_at',
+  'final_output',
+  'error',
+  'replay_of',
+];
+
+describe('execution read model (real Postgres)', () => {
+  let db: ScratchDatabase;
+  let projector: ExecutionProjector;
+  let queries: ExecutionQueries;
+  // Stream sequences only grow, like a JetStream stream's; a redelivery reuses the original one.
+  let lastStreamSeq = 0;
+
+  beforeAll(async () => {
+    db = await createScratchDatabase(ADMIN_URL, EXECUTION_READ_MODEL_ENTITIES);
+    projector = new ExecutionProjector(db.orm);
+    queries = new ExecutionQueries(db.orm);
+  });
+
+  afterAll(async () => {
+    await db?.dispose();
+  });
+
+  async function seedWorkspace(): Promise<string> {
+    const id = `ws_${ulid()}`;
+    await db.sql.query('insert into workspaces (id, name, created_at) values ($1, $2, $3)', [id, `it ${id}`, '2026-03-01T00:00:00.000Z']);
+    return id;
+  }
+
+  async function seedJob(workspaceId: string, kind: JobKind, state: string, name = `job-${kind}`): Promise<string> {
+    const id = `job_${ulid()}`;
+    await db.sql.query(
+      `insert into jobs (id, workspace_id, name, kind, state, retry_policy, max_concurrent_executions, next_run_at, created_at, updated_at)
+       values ($1, $2, $3, $4, $5, $6, 0, $7, $8, $8)`,
+      [id, workspaceId, name, kind, state, JSON.stringify({ max_attempts: 3, retry_on_statuses: [503] }), '2026-03-15T09:59:00.000Z', '2026-03-01T00:00:00.000Z'],
+    );
+    return id;
+  }
+
+  function identity(workspaceId: string, jobId: string, queuedAt: string): ExecutionIdentity {
+    return { executionId: `exec_${ulid(Date.parse(queuedAt))}`, jobId, workspaceId };
+  }
+
+  async function deliver(event: ExecutionEvent, seq = ++lastStreamSeq): Promise<Disposition> {
+    return projector.handle(jsMsg(event, seq));
+  }
+
+  /** Delivers in order, expecting each to apply; returns the stream sequences used. */
+  async function deliverAll(events: readonly ExecutionEvent[]): Promise<number[]> {
+    const seqs: number[] = [];
+    for (const event of events) {
+      const seq = ++lastStreamSeq;
+      expect(await deliver(event, seq)).toEqual(ACK);
+      seqs.push(seq);
+    }
+    return seqs;
+  }
+
+  /** The stored row as Postgres has it; `row_version` (xmin) changes on any write, even one that rewrites equal values. */
+  async function executionRow(id: string) {
+    const { rows } = await db.sql.query('select *, xmin::text as row_version, last_seq::text as last_seq from executions where id = $1', [id]);
+    return rows[0] as Record<string, unknown> | undefined;
+  }
+
+  async function jobRow(id: string) {
+    const { rows } = await db.sql.query('select state, next_run_at, last_run_at, updated_at, xmin::text as row_version from jobs where id = $1', [id]);
+    return rows[0] as { state: string; next_run_at: Date | null; last_run_at: Date | null; updated_at: Date; row_version: string };
+  }
+
+  async function countExecutions(id: string): Promise<number> {
+    const { rows } = await db.sql.query('select count(*)::int as n from executions where id = $1', [id]);
+    return rows[0].n;
+  }
+
+  it('projects a full history to the stored row and serves it in the SPEC §8 shape', async () => {
+    const ws = await seedWorkspace();
+    const jobId = await seedJob(ws, 'recurring', 'active', 'nightly-report');
+    const T0 = '2026-03-15T10:00:00.020Z';
+    const id = identity(ws, jobId, T0);
+    const e = eventsOf(id);
+    const attempt = attemptRecord(1, at(T0, 1480));
+    const history = [
+      e.queued(T0, { job: jobSnapshot('nightly-report', 'recurring'), trigger: 'schedule', scheduledFor: '2026-03-15T10:00:00.000Z', triggerInput: { region: 'eu' } }),
+      e.started(2, at(T0, 1480)),
+      e.attempt(3, at(T0, 1522), attempt),
+      e.succeeded(4, at(T0, 2730), { rows: 12, ok: true }),
+    ];
+
+    const seqs = await deliverAll(history);
+
+    const row = await executionRow(id.executionId);
+    expect(row).toMatchObject({
+      workspace_id: ws,
+      job_id: jobId,
+      job_name: 'nightly-report',
+      kind: 'recurring',
+      status: 'succeeded',
+      trigger: 'schedule',
+      scheduled_for: new Date('2026-03-15T10:00:00.000Z'),
+      queued_at: new Date(T0),
+      started_at: new Date(at(T0, 1480)),
+      finished_at: new Date(at(T0, 2730)),
+      duration_ms: 1250,
+      attempts: [attempt],
+      step_executions: [],
+      trigger_input: { region: 'eu' },
+      final_output: { rows: 12, ok: true },
+      error: null,
+      replay_of: null,
+      position: 4,
+      last_seq: String(seqs[3]),
+    });
+
+    const api = await queries.get(ws, id.executionId);
+    expect(api).toEqual({
+      id: id.executionId,
+      job_id: jobId,
+      job_name: 'nightly-report',
+      kind: 'recurring',
+      status: 'succeeded',
+      trigger: 'schedule',
+      scheduled_for: '2026-03-15T10:00:00.000Z',
+      queued_at: T0,
+      started_at: '2026-03-15T10:00:01.500Z',
+      finished_at: '2026-03-15T10:00:02.750Z',
+      duration_ms: 1250,
+      attempts: [attempt],
+      step_executions: [],
+      trigger_input: { region: 'eu' },
+      waiting_reason: null,
+      waiting_payload: null,
+      waiting_expires_at: null,
+      final_output: { rows: 12, ok: true },
+      error: null,
+      replay_of: null,
+    });
+    expect(Object.keys(api ?? {}).sort()).toEqual([...SPEC_FIELDS].sort());
+    expect(await queries.list(ws, {}, 50)).toEqual({ data: [api], next_cursor: null });
+  });
+
+  it('serves a failed execution with its error and the duration from start to end', async () => {
+    const ws = await seedWorkspace();
+    const jobId = await seedJob(ws, 'cron', 'active', 'sync');
+    const T0 = '2026-03-15T11:00:00.000Z';
+    const id = identity(ws, jobId, T0);
+    await deliverAll(finishedRun(id, { job: jobSnapshot('sync', 'cron'), trigger: 'manual', queuedAt: T0, startedAt: at(T0, 100), finishedAt: at(T0, 600), outcome: 'failed' }));
+
+    expect(await queries.get(ws, id.executionId)).toMatchObject({
+      status: 'failed',
+      trigger: 'manual',
+      started_at: at(T0, 100),
+      finished_at: at(T0, 600),
+      duration_ms: 500,
+      final_output: null,
+      error: { code: 'http_error', message: 'HTTP 500' },
+      attempts: [expect.objectContaining({ number: 1, status: 'HTTP_ERROR', statusCode: 500 })],
+    });
+  });
+
+  it('changes nothing when events are delivered again, in or out of order', async () => {
+    const ws = await seedWorkspace();
+    const jobId = await seedJob(ws, 'one_time', 'active');
+    const T0 = '2026-03-15T12:00:00.000Z';
+    const id = identity(ws, jobId, T0);
+    const history = finishedRun(id, { job: jobSnapshot('job-one_time', 'one_time'), trigger: 'schedule', queuedAt: T0, startedAt: at(T0, 10), finishedAt: at(T0, 20) });
+
+    // Midway: a redelivered older event while the row is at position 2.
+    const seqs = await deliverAll(history.slice(0, 2));
+    const midway = await executionRow(id.executionId);
+    expect(await deliver(history[0], seqs[0])).toEqual(ACK);
+    expect(await executionRow(id.executionId)).toEqual(midway);
+
+    seqs.push(...(await deliverAll(history.slice(2))));
+    const finalRow = await executionRow(id.executionId);
+    const finalJob = await jobRow(jobId);
+    expect(finalRow).toMatchObject({ status: 'succeeded', position: 4, last_seq: String(seqs[3]) });
+    expect(finalJob.state).toBe('completed');
+
+    // JetStream redelivers with the original sequence; a re-publish would carry a new one.
+    for (const i of [3, 0, 2, 1]) expect(await deliver(history[i], seqs[i])).toEqual(ACK);
+    expect(await deliver(history[1])).toEqual(ACK);
+    expect(await deliver(history[3])).toEqual(ACK);
+
+    expect(await executionRow(id.executionId)).toEqual(finalRow);
+    expect(await jobRow(jobId)).toEqual(finalJob);
+    expect(await countExecutions(id.executionId)).toBe(1);
+  });
+
+  it('makes an event wait (nak) for the one before it and writes nothing until it can apply', async () => {
+    const ws = await seedWorkspace();
+    const jobId = await seedJob(ws, 'recurring', 'active');
+    const T0 = '2026-03-15T13:00:00.000Z';
+    const id = identity(ws, jobId, T0);
+    const [queued, started, attempted, succeeded] = finishedRun(id, {
+      job: jobSnapshot('job-recurring', 'recurring'),
+      trigger: 'schedule',
+      queuedAt: T0,
+      startedAt: at(T0, 10),
+      finishedAt: at(T0, 20),
+    });
+    const jobBefore = await jobRow(jobId);
+
+    // Before the execution exists at all.
+    const early = await deliver(started);
+    expect(early).toEqual({ type: 'nak', delayMs: expect.any(Number) });
+    expect((early as { delayMs: number }).delayMs).toBeGreaterThan(0);
+    expect(await countExecutions(id.executionId)).toBe(0);
+    expect(await jobRow(jobId)).toEqual(jobBefore);
+
+    await deliverAll([queued]);
+    const afterQueued = await executionRow(id.executionId);
+    expect(await deliver(attempted)).toMatchObject({ type: 'nak' });
+    expect(await deliver(succeeded)).toMatchObject({ type: 'nak' });
+    expect(await executionRow(id.executionId)).toEqual(afterQueued);
+    expect(await jobRow(jobId)).toEqual(jobBefore);
+
+    const [startedSeq] = await deliverAll([started]);
+    expect(await executionRow(id.executionId)).toMatchObject({ status: 'running', position: 2, last_seq: String(startedSeq), attempts: [] });
+    const [attemptSeq] = await deliverAll([attempted]);
+    expect(await executionRow(id.executionId)).toMatchObject({ status: 'running', position: 3, last_seq: String(attemptSeq), attempts: [attempted.data.attempt] });
+    await deliverAll([succeeded]);
+    expect(await executionRow(id.executionId)).toMatchObject({ status: 'succeeded', position: 4 });
+  });
+
+  describe('job side effects', () => {
+    it('sets jobs.last_run_at when an execution starts, never moving it back', async () => {
+      const ws = await seedWorkspace();
+      const jobId = await seedJob(ws, 'recurring', 'active');
+      const job = jobSnapshot('job-recurring', 'recurring');
+      const early = eventsOf(identity(ws, jobId, '2026-03-15T14:00:00.000Z'));
+      const late = eventsOf(identity(ws, jobId, '2026-03-15T14:05:00.000Z'));
+
+      await deliverAll([early.queued('2026-03-15T14:00:00.000Z', { job, trigger: 'schedule' })]);
+      expect((await jobRow(jobId)).last_run_at).toBeNull();
+
+      await deliverAll([late.queued('2026-03-15T14:05:00.000Z', { job, trigger: 'schedule' }), late.started(2, '2026-03-15T14:05:00.250Z')]);
+      expect((await jobRow(jobId)).last_run_at).toEqual(new Date('2026-03-15T14:05:00.250Z'));
+
+      // The earlier execution's start is projected later: last_run_at keeps the latest start.
+      await deliverAll([early.started(2, '2026-03-15T14:00:00.250Z')]);
+      expect((await jobRow(jobId)).last_run_at).toEqual(new Date('2026-03-15T14:05:00.250Z'));
+      expect((await jobRow(jobId)).state).toBe('active');
+    });
+
+    it.each<[JobKind, ExecutionTrigger, string, 'succeeded' | 'failed', string]>([
+      ['one_time', 'schedule', 'active', 'succeeded', 'completed'],
+      ['one_time', 'schedule', 'active', 'failed', 'completed'],
+      ['one_time', 'schedule', 'paused', 'succeeded', 'paused'],
+      ['one_time', 'manual', 'active', 'succeeded', 'active'],
+      ['recurring', 'schedule', 'active', 'succeeded', 'active'],
+    ])('a %s job (%s trigger, %s) whose execution %s ends %s', async (kind, trigger, state, outcome, expectedState) => {
+      const ws = await seedWorkspace();
+      const jobId = await seedJob(ws, kind, state);
+      const T0 = '2026-03-15T15:00:00.000Z';
+      const history = finishedRun(identity(ws, jobId, T0), {
+        job: jobSnapshot(`job-${kind}`, kind),
+        trigger,
+        queuedAt: T0,
+        startedAt: at(T0, 50),
+        finishedAt: at(T0, 900),
+        outcome,
+      });
+      const before = await jobRow(jobId);
+
+      await deliverAll(history.slice(0, 3));
+      const running = await jobRow(jobId);
+      expect(running).toMatchObject({ state, next_run_at: before.next_run_at, last_run_at: new Date(at(T0, 50)) });
+
+      await deliverAll(history.slice(3));
+      const after = await jobRow(jobId);
+      expect(after.state).toBe(expectedState);
+      if (expectedState === 'completed') {
+        expect(after).toMatchObject({ next_run_at: null, updated_at: new Date(at(T0, 900)) });
+      } else {
+        expect(after).toEqual(running);
+      }
+    });
+  });
+
+  describe('concurrent delivery', () => {
+    it('leaves one row when two consumers create the same execution at once', async () => {
+      const ws = await seedWorkspace();
+      const jobId = await seedJob(ws, 'recurring', 'active');
+      const job = jobSnapshot('job-recurring', 'recurring');
+      // Several executions at once, to give the race a fair chance to happen at least once.
+      const queuedEvents = [0, 1, 2, 3, 4].map((i) => {
+        const T = at('2026-03-15T16:00:00.000Z', i * 1000);
+        return eventsOf(identity(ws, jobId, T)).queued(T, { job, trigger: 'schedule' });
+      });
+
+      await Promise.all(
+        queuedEvents.map(async (event) => {
+          const seq = ++lastStreamSeq;
+          const results = await Promise.allSettled([deliver(event, seq), deliver(event, seq)]);
+          for (const r of results) {
+            if (r.status === 'fulfilled') expect(r.value).toEqual(ACK);
+            else expect(r.reason).toBeInstanceOf(UniqueConstraintViolationException);
+          }
+          expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
+          // The consumer redelivers what failed; by then the row exists and the event is a duplicate.
+          for (const r of results) if (r.status === 'rejected') expect(await deliver(event, seq)).toEqual(ACK);
+
+          expect(await countExecutions(event.execution_id)).toBe(1);
+          expect(await executionRow(event.execution_id)).toMatchObject({ status: 'queued', position: 1, last_seq: String(seq), queued_at: new Date(event.occurred_at) });
+        }),
+      );
+    });
+
+    it('applies an event once when two consumers apply it to an existing row at once', async () => {
+      const ws = await seedWorkspace();
+      const jobId = await seedJob(ws, 'recurring', 'active');
+      const T0 = '2026-03-15T17:00:00.000Z';
+      const id = identity(ws, jobId, T0);
+      const [queued, started, attempted, succeeded] = finishedRun(id, {
+        job: jobSnapshot('job-recurring', 'recurring'),
+        trigger: 'schedule',
+        queuedAt: T0,
+        startedAt: at(T0, 10),
+        finishedAt: at(T0, 20),
+      });
+      await deliverAll([queued, started]);
+
+      // The row lock serialises them: the second sees the first's position and acks a duplicate.
+      const seq = ++lastStreamSeq;
+      expect(await Promise.all([deliver(attempted, seq), deliver(attempted, seq)])).toEqual([ACK, ACK]);
+      const row = await executionRow(id.executionId);
+      expect(row).toMatchObject({ position: 3, last_seq: String(seq), attempts: [attempted.data.attempt] });
+
+      // The terminal event too: its job side effect must not run twice either.
+      const s4 = ++lastStreamSeq;
+      const outcomes = await Promise.all([deliver(succeeded, s4), deliver(succeeded, s4)]);
+      expect(outcomes).toEqual([ACK, ACK]);
+      expect(await executionRow(id.executionId)).toMatchObject({ status: 'succeeded', position: 4, attempts: [attempted.data.attempt] });
+      expect(await countExecutions(id.executionId)).toBe(1);
+    });
+
+    it('orders two successive events delivered at once', async () => {
+      const ws = await seedWorkspace();
+      const jobId = await seedJob(ws, 'recurring', 'active');
+      const T0 = '2026-03-15T17:30:00.000Z';
+      const id = identity(ws, jobId, T0);
+      const [queued, started, attempted] = finishedRun(id, {
+        job: jobSnapshot('job-recurring', 'recurring'),
+        trigger: 'schedule',
+        queuedAt: T0,
+        startedAt: at(T0, 10),
+        finishedAt: at(T0, 20),
+      });
+      await deliverAll([queued]);
+      const [s2, s3] = [++lastStreamSeq, ++lastStreamSeq];
+      const [d2, d3] = await Promise.all([deliver(started, s2), deliver(attempted, s3)]);
+      expect(d2).toEqual(ACK);
+      if (d3.type !== 'ack') {
+        expect(d3.type).toBe('nak');
+        expect(await deliver(attempted, s3)).toEqual(ACK);
+      }
+      expect(await executionRow(id.executionId)).toMatchObject({ status: 'running', position: 3, last_seq: String(s3), attempts: [attempted.data.attempt] });
+    });
+  });
+
+  describe('ExecutionQueries.list', () => {
+    const BASE = '2026-03-16T08:00:00.000Z';
+
+    /** Five executions in one workspace over two jobs, and two of another workspace's in between. */
+    async function seedListing() {
+      const ws = await seedWorkspace();
+      const other = await seedWorkspace();
+      const jobA = await seedJob(ws, 'recurring', 'active', 'alpha');
+      const jobB = await seedJob(ws, 'cron', 'active', 'beta');
+      const foreignJob = await seedJob(other, 'recurring', 'active', 'alpha');
+      const plan: [string, string, 'queued' | 'running' | 'succeeded' | 'failed'][] = [
+        [jobA, 'alpha', 'succeeded'],
+        [jobB, 'beta', 'failed'],
+        [jobA, 'alpha', 'queued'],
+        [jobB, 'beta', 'succeeded'],
+        [jobA, 'alpha', 'running'],
+      ];
+      const ids: string[] = [];
+      for (const [i, [jobId, name, status]] of plan.entries()) {
+        const T = at(BASE, i * 1000);
+        const id = identity(ws, jobId, T);
+        ids.push(id.executionId);
+        const kind: JobKind = name === 'alpha' ? 'recurring' : 'cron';
+        const history = finishedRun(id, { job: jobSnapshot(name, kind), trigger: 'schedule', queuedAt: T, startedAt: at(T, 10), finishedAt: at(T, 20), outcome: status === 'failed' ? 'failed' : 'succeeded' });
+        const upTo = { queued: 1, running: 3, succeeded: 4, failed: 4 }[status];
+        await deliverAll(history.slice(0, upTo));
+      }
+      const foreign: string[] = [];
+      for (const i of [1, 3]) {
+        const T = at(BASE, i * 1000 + 500);
+        const id = identity(other, foreignJob, T);
+        foreign.push(id.executionId);
+        await deliverAll(finishedRun(id, { job: jobSnapshot('alpha', 'recurring'), trigger: 'schedule', queuedAt: T, startedAt: at(T, 10), finishedAt: at(T, 20) }));
+      }
+      return { ws, other, jobA, jobB, ids, foreign, newestFirst: [...ids].reverse() };
+    }
+
+    async function allPages(ws: string, filters: Parameters<ExecutionQueries['list']>[1], limit: number) {
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await queries.list(ws, filters, limit, cursor);
+        pages.push(page.data.map((e) => e.id));
+        cursor = page.next_cursor ?? undefined;
+        expect(pages.length).toBeLessThan(20);
+      } while (cursor);
+      return pages;
+    }
+
+    it('pages newest first without repeats or gaps, unaffected by rows added meanwhile', async () => {
+      const { ws, jobA, ids, foreign, newestFirst } = await seedListing();
+
+      const first = await queries.list(ws, {}, 2);
+      expect(first.data.map((e) => e.id)).toEqual(newestFirst.slice(0, 2));
+      expect(first.next_cursor).toEqual(expect.any(String));
+
+      // Queued after the first page was read: newer than the cursor, so it is not in later pages.
+      const T = at(BASE, 10_000);
+      const late = identity(ws, jobA, T);
+      await deliverAll([eventsOf(late).queued(T, { job: jobSnapshot('alpha', 'recurring'), trigger: 'manual' })]);
+
+      const second = await queries.list(ws, {}, 2, first.next_cursor ?? undefined);
+      expect(second.data.map((e) => e.id)).toEqual(newestFirst.slice(2, 4));
+      const third = await queries.list(ws, {}, 2, second.next_cursor ?? undefined);
+      expect(third).toEqual({ data: [expect.objectContaining({ id: newestFirst[4] })], next_cursor: null });
+
+      const seen = [first, second, third].flatMap((p) => p.data.map((e) => e.id));
+      expect(seen).toEqual(newestFirst);
+      expect(seen).not.toContain(late.executionId);
+      for (const id of foreign) expect(seen).not.toContain(id);
+
+      // A fresh walk starts from the new row.
+      expect(await allPages(ws, {}, 2)).toEqual([[late.executionId, ...newestFirst.slice(0, 1)], newestFirst.slice(1, 3), newestFirst.slice(3, 5)]);
+      expect(ids).toHaveLength(5);
+    });
+
+    it('filters by status, job and time, within the workspace only', async () => {
+      const { ws, other, jobA, jobB, ids, foreign } = await seedListing();
+      const idsOf = async (filters: Parameters<ExecutionQueries['list']>[1], limit = 50) => (await allPages(ws, filters, limit)).flat();
+
+      expect(await idsOf({ status: 'succeeded' })).toEqual([ids[3], ids[0]]);
+      expect(await idsOf({ status: 'failed' })).toEqual([ids[1]]);
+      expect(await idsOf({ status: 'running' })).toEqual([ids[4]]);
+      expect(await idsOf({ status: 'waiting' })).toEqual([]);
+      expect(await idsOf({ jobId: jobA })).toEqual([ids[4], ids[2], ids[0]]);
+      expect(await idsOf({ jobId: jobA }, 1)).toEqual([ids[4], ids[2], ids[0]]);
+      expect(await idsOf({ jobId: jobB, status: 'succeeded' })).toEqual([ids[3]]);
+      expect(await idsOf({ jobName: 'beta' })).toEqual([ids[3], ids[1]]);
+      expect(await idsOf({ from: new Date(at(BASE, 1000)), to: new Date(at(BASE, 3000)) })).toEqual([ids[2], ids[1]]);
+
+      const statuses = (await queries.list(ws, {}, 50)).data.map((e) => [e.id, e.status]);
+      expect(statuses).toEqual([
+        [ids[4], 'running'],
+        [ids[3], 'succeeded'],
+        [ids[2], 'queued'],
+        [ids[1], 'failed'],
+        [ids[0], 'succeeded'],
+      ]);
+
+      // Another workspace sees only its own, even with the same job name or a cursor taken here.
+      expect(await allPages(other, {}, 1)).toEqual([[foreign[1]], [foreign[0]]]);
+      expect(await idsOf({ jobName: 'alpha' })).toEqual([ids[4], ids[2], ids[0]]);
+      const cursorHere = (await queries.list(ws, {}, 1)).next_cursor ?? undefined;
+      expect((await queries.list(other, {}, 50, cursorHere)).data.map((e) => e.id)).toEqual([foreign[1], foreign[0]]);
+      expect(await queries.get(other, ids[0])).toBeNull();
+      expect(await queries.get(ws, foreign[0])).toBeNull();
+    });
+  });
+});

@@ -1,0 +1,111 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import type {
+  AttemptRecord,
+  ExecutionError,
+  ExecutionEvent,
+  ExecutionEventData,
+  ExecutionEventOf,
+  ExecutionEventType,
+  ExecutionTrigger,
+  JobKind,
+  JobSnapshot,
+} from '@trigrun/execution-contracts';
+
+export interface ExecutionIdentity {
+  readonly executionId: string;
+  readonly jobId: string;
+  readonly workspaceId: string;
+}
+
+export function jobSnapshot(name: string, kind: JobKind): JobSnapshot {
+  return {
+    name,
+    kind,
+    request: { url: 'https://example.com/hook', method: 'POST', headers: {}, timeout_seconds: 30, success_statuses: [200] },
+    retry_policy: { max_attempts: 3, retry_on_statuses: [503] },
+  };
+}
+
+export function attemptRecord(number: number, startedAt: string, over: Partial<AttemptRecord> = {}): AttemptRecord {
+  return {
+    number,
+    status: 'SUCCESS',
+    statusCode: 200,
+    latencyMs: 42,
+    bodyPreview: '{"ok":true}',
+    responseHeaders: { 'content-type': 'application/json' },
+    errorClass: null,
+    errorMessage: null,
+    startedAt,
+    ...over,
+  };
+}
+
+/**
+ * Envelopes for one execution, as the engine would store them. Positions are explicit so a test
+ * can deliver them out of order or twice.
+ */
+export function eventsOf(identity: ExecutionIdentity) {
+  const envelope = <T extends ExecutionEventType>(type: T, position: number, occurredAt: string, data: ExecutionEventData[T]) =>
+    ({
+      type,
+      version: 1,
+      id: `evt_${identity.executionId}_${position}`,
+      execution_id: identity.executionId,
+      job_id: identity.jobId,
+      workspace_id: identity.workspaceId,
+      occurred_at: occurredAt,
+      position,
+      data,
+    }) as unknown as ExecutionEventOf<T>;
+  return {
+    queued: (
+      at: string,
+      opts: { job: JobSnapshot; trigger: ExecutionTrigger; scheduledFor?: string | null; triggerInput?: unknown; replayOf?: string | null },
+    ) =>
+      envelope('ExecutionQueued', 1, at, {
+        job: opts.job,
+        trigger: opts.trigger,
+        scheduled_for: opts.scheduledFor ?? null,
+        replay_of: opts.replayOf ?? null,
+        trigger_input: opts.triggerInput ?? null,
+      }),
+    started: (position: number, at: string) =>
+      envelope('ExecutionStarted', position, at, { variables: { timestamp: at, uuid: `uuid-${identity.executionId}`, execution_id: identity.executionId } }),
+    attempt: (position: number, at: string, attempt: AttemptRecord, nextAttemptAt: string | null = null) =>
+      envelope('AttemptRecorded', position, at, { step_id: null, attempt, next_attempt_at: nextAttemptAt }),
+    succeeded: (position: number, at: string, finalOutput: unknown = null) => envelope('ExecutionSucceeded', position, at, { final_output: finalOutput }),
+    failed: (position: number, at: string, error: ExecutionError) => envelope('ExecutionFailed', position, at, { error }),
+  };
+}
+
+/** Queued → started → one attempt → succeeded (or failed), at the given instants. */
+export function finishedRun(
+  identity: ExecutionIdentity,
+  opts: {
+    job: JobSnapshot;
+    trigger: ExecutionTrigger;
+    queuedAt: string;
+    startedAt: string;
+    finishedAt: string;
+    outcome?: 'succeeded' | 'failed';
+    triggerInput?: unknown;
+    finalOutput?: unknown;
+  },
+): [ExecutionEventOf<'ExecutionQueued'>, ExecutionEventOf<'ExecutionStarted'>, ExecutionEventOf<'AttemptRecorded'>, ExecutionEvent] {
+  const e = eventsOf(identity);
+  const failed = opts.outcome === 'failed';
+  return [
+    e.queued(opts.queuedAt, { job: opts.job, trigger: opts.trigger, triggerInput: opts.triggerInput }),
+    e.started(2, opts.startedAt),
+    e.attempt(3, opts.startedAt, attemptRecord(1, opts.startedAt, failed ? { status: 'HTTP_ERROR', statusCode: 500 } : {})),
+    failed ? e.failed(4, opts.finishedAt, { code: 'http_error', message: 'HTTP 500' }) : e.succeeded(4, opts.finishedAt, opts.finalOutput ?? null),
+  ];
+}
+
+const encoder = new TextEncoder();
+
+/** The two fields of a JetStream message the projector reads. */
+export function jsMsg(event: ExecutionEvent, seq: number): JsMsg {
+  return { data: encoder.encode(JSON.stringify(event)), seq } as unknown as JsMsg;
+}
