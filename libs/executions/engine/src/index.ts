@@ -1,4 +1,5 @@
 export * from './attempt';
+export * from './callbacks';
 export * from './engine';
 export * from './execution-launcher';
 export * from './execution-store';

@@ -19,4 +19,5 @@ export async function declareTopology(jsm: JetStreamManager, opts: TopologyOptio
     ensureConsumer(jsm, { stream: subjects.stream, durable, filterSubject: subjects.all, ackWaitMs: opts.ackWaitMs, maxAckPending, maxDeliver: -1 });
   await consumer(CONSUMERS.stepRunnerEngine, 4096);
   await consumer(CONSUMERS.apiGatewayReadModel, 4096);
+  await consumer(CONSUMERS.notifierCallbacks, 1024);
 }

@@ -1,0 +1,38 @@
+import type { ExecutionEvent } from '@trigrun/execution-contracts';
+import { callbackBody } from './callbacks';
+
+const envelope = (position: number, type: string, data: object, at: string) =>
+  ({ type, version: 1, id: `evt_${position}`, execution_id: 'exec_1', job_id: 'job_1', workspace_id: 'ws_1', occurred_at: at, position, data }) as ExecutionEvent;
+
+const queued = envelope(1, 'ExecutionQueued', { job: {}, trigger: 'manual', scheduled_for: null, replay_of: null, trigger_input: null }, '2026-01-01T00:00:00.000Z');
+const started = envelope(2, 'ExecutionStarted', { variables: {} }, '2026-01-01T00:00:01.000Z');
+
+describe('callbackBody', () => {
+  it('describes a succeeded execution', () => {
+    const end = envelope(3, 'ExecutionSucceeded', { final_output: { a: 1 } }, '2026-01-01T00:00:02.000Z');
+    expect(callbackBody([queued, started, end])).toEqual({
+      event: 'execution.succeeded',
+      execution: {
+        id: 'exec_1',
+        job_id: 'job_1',
+        status: 'succeeded',
+        final_output: { a: 1 },
+        error: null,
+        started_at: '2026-01-01T00:00:01.000Z',
+        finished_at: '2026-01-01T00:00:02.000Z',
+      },
+    });
+  });
+
+  it('describes a failed execution with its error', () => {
+    const end = envelope(3, 'ExecutionFailed', { error: { code: 'timeout', message: 'attempt 3 timed out' } }, '2026-01-01T00:00:02.000Z');
+    expect(callbackBody([queued, started, end])).toMatchObject({
+      event: 'execution.failed',
+      execution: { status: 'failed', final_output: null, error: { code: 'timeout', message: 'attempt 3 timed out' } },
+    });
+  });
+
+  it('has nothing to say before the execution ended', () => {
+    expect(callbackBody([queued, started])).toBeNull();
+  });
+});
