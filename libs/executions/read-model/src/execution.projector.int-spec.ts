@@ -46,6 +46,15 @@ describe('execution read model (real Postgres)', () => {
 
   beforeAll(async () => {
     db = await createScratchDatabase(ADMIN_URL, EXECUTION_READ_MODEL_ENTITIES);
+    // Test-only audit of every committed write to an execution row: "applied once" and "wrote
+    // nothing" become countable, which the final row alone cannot show (a duplicate write of equal
+    // values looks the same).
+    await db.sql.query(`
+      create table it_execution_writes (n bigserial primary key, execution_id text not null, op text not null, position integer not null);
+      create function it_record_execution_write() returns trigger language plpgsql as $$
+        begin insert into it_execution_writes (execution_id, op, position) values (new.id, tg_op, new.position); return new; end $$;
+      create trigger it_execution_writes after insert or update on executions for each row execute function it_record_execution_write();
+    `);
     projector = new ExecutionProjector(db.orm);
     queries = new ExecutionQueries(db.orm);
   });
@@ -100,6 +109,12 @@ describe('execution read model (real Postgres)', () => {
     return rows[0] as { state: string; next_run_at: Date | null; last_run_at: Date | null; updated_at: Date; row_version: string };
   }
 
+  /** Positions written to the execution's row, in commit order: `[1, 2, 3]` is one write per applied event. */
+  async function writesOf(id: string): Promise<number[]> {
+    const { rows } = await db.sql.query('select position from it_execution_writes where execution_id = $1 order by n', [id]);
+    return rows.map((r: { position: number }) => r.position);
+  }
+
   async function countExecutions(id: string): Promise<number> {
     const { rows } = await db.sql.query('select count(*)::int as n from executions where id = $1', [id]);
     return rows[0].n;
@@ -120,6 +135,7 @@ describe('execution read model (real Postgres)', () => {
     ];
 
     const seqs = await deliverAll(history);
+    expect(await writesOf(id.executionId)).toEqual([1, 2, 3, 4]);
 
     const row = await executionRow(id.executionId);
     expect(row).toMatchObject({
@@ -217,6 +233,7 @@ describe('execution read model (real Postgres)', () => {
     expect(await executionRow(id.executionId)).toEqual(finalRow);
     expect(await jobRow(jobId)).toEqual(finalJob);
     expect(await countExecutions(id.executionId)).toBe(1);
+    expect(await writesOf(id.executionId)).toEqual([1, 2, 3, 4]);
   });
 
   it('makes an event wait (nak) for the one before it and writes nothing until it can apply', async () => {
@@ -245,6 +262,7 @@ describe('execution read model (real Postgres)', () => {
     expect(await deliver(attempted)).toMatchObject({ type: 'nak' });
     expect(await deliver(succeeded)).toMatchObject({ type: 'nak' });
     expect(await executionRow(id.executionId)).toEqual(afterQueued);
+    expect(await writesOf(id.executionId)).toEqual([1]);
     expect(await jobRow(jobId)).toEqual(jobBefore);
 
     const [startedSeq] = await deliverAll([started]);
@@ -253,6 +271,26 @@ describe('execution read model (real Postgres)', () => {
     expect(await executionRow(id.executionId)).toMatchObject({ status: 'running', position: 3, last_seq: String(attemptSeq), attempts: [attempted.data.attempt] });
     await deliverAll([succeeded]);
     expect(await executionRow(id.executionId)).toMatchObject({ status: 'succeeded', position: 4 });
+    expect(await writesOf(id.executionId)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('terminates (and records nothing for) a message it cannot read or place', async () => {
+    const ws = await seedWorkspace();
+    const jobId = await seedJob(ws, 'recurring', 'active');
+    const T0 = '2026-03-15T13:30:00.000Z';
+    const id = identity(ws, jobId, T0);
+    const e = eventsOf(id);
+
+    const garbage = { data: new TextEncoder().encode('{"type":"ExecutionQueued",'), seq: ++lastStreamSeq } as unknown as Parameters<ExecutionProjector['handle']>[0];
+    expect(await projector.handle(garbage)).toMatchObject({ type: 'term' });
+    const invalid = { ...e.queued(T0, { job: jobSnapshot('x', 'recurring'), trigger: 'schedule' }), version: 99 } as ExecutionEvent;
+    expect(await deliver(invalid)).toMatchObject({ type: 'term' });
+    // A history cannot begin with anything but ExecutionQueued.
+    const startedFirst = { ...e.started(2, T0), position: 1 } as ExecutionEvent;
+    expect(await deliver(startedFirst)).toMatchObject({ type: 'term' });
+
+    expect(await countExecutions(id.executionId)).toBe(0);
+    expect((await jobRow(jobId)).last_run_at).toBeNull();
   });
 
   describe('job side effects', () => {
@@ -280,6 +318,8 @@ describe('execution read model (real Postgres)', () => {
       ['one_time', 'schedule', 'active', 'failed', 'completed'],
       ['one_time', 'schedule', 'paused', 'succeeded', 'paused'],
       ['one_time', 'manual', 'active', 'succeeded', 'active'],
+      ['scheduled', 'schedule', 'active', 'succeeded', 'completed'],
+      ['scheduled', 'manual', 'active', 'failed', 'active'],
       ['recurring', 'schedule', 'active', 'succeeded', 'active'],
     ])('a %s job (%s trigger, %s) whose execution %s ends %s', async (kind, trigger, state, outcome, expectedState) => {
       const ws = await seedWorkspace();
@@ -334,6 +374,7 @@ describe('execution read model (real Postgres)', () => {
           for (const r of results) if (r.status === 'rejected') expect(await deliver(event, seq)).toEqual(ACK);
 
           expect(await countExecutions(event.execution_id)).toBe(1);
+          expect(await writesOf(event.execution_id)).toEqual([1]);
           expect(await executionRow(event.execution_id)).toMatchObject({ status: 'queued', position: 1, last_seq: String(seq), queued_at: new Date(event.occurred_at) });
         }),
       );
@@ -365,6 +406,7 @@ describe('execution read model (real Postgres)', () => {
       expect(outcomes).toEqual([ACK, ACK]);
       expect(await executionRow(id.executionId)).toMatchObject({ status: 'succeeded', position: 4, attempts: [attempted.data.attempt] });
       expect(await countExecutions(id.executionId)).toBe(1);
+      expect(await writesOf(id.executionId)).toEqual([1, 2, 3, 4]);
     });
 
     it('orders two successive events delivered at once', async () => {
@@ -388,6 +430,7 @@ describe('execution read model (real Postgres)', () => {
         expect(await deliver(attempted, s3)).toEqual(ACK);
       }
       expect(await executionRow(id.executionId)).toMatchObject({ status: 'running', position: 3, last_seq: String(s3), attempts: [attempted.data.attempt] });
+      expect(await writesOf(id.executionId)).toEqual([1, 2, 3]);
     });
   });
 
