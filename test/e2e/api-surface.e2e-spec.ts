@@ -23,12 +23,20 @@ describe('bad input is a 400, never a 500, and stores nothing (SPEC conventions)
     const account = await signup('shapes');
     const draft = await createJob(account, { name: 'target of patches', state: 'draft', request });
     expect(draft.status).toBe(201);
+    // Collected first and compared at once, so a failure lists every endpoint and body that slipped through.
+    const answers: string[] = [];
     for (const rawBody of ['[]', '[{"name":"x","kind":"one_time"}]', '42', '"hello"', 'null', 'true']) {
-      const job = await api('POST', '/v1/jobs', { token: account.token, rawBody, headers: json });
-      expectError(job, 400, 'validation_failed');
-      expectError(await api('POST', '/v1/auth/signup', { rawBody, headers: json }), 400, 'validation_failed');
-      expectError(await api('PATCH', `/v1/jobs/${draft.body.id}`, { token: account.token, rawBody, headers: json }), 400, 'validation_failed');
+      const calls = {
+        'POST /v1/jobs': api('POST', '/v1/jobs', { token: account.token, rawBody, headers: json }),
+        'POST /v1/auth/signup': api('POST', '/v1/auth/signup', { rawBody, headers: json }),
+        'PATCH /v1/jobs/:id': api('PATCH', `/v1/jobs/${draft.body.id}`, { token: account.token, rawBody, headers: json }),
+      };
+      for (const [what, call] of Object.entries(calls)) {
+        const res = await call;
+        answers.push(`${what} ${rawBody} -> ${res.status} ${res.body?.error?.code ?? ''}`.trim());
+      }
     }
+    expect(answers).toEqual(answers.map((a) => a.replace(/-> .*$/, '-> 400 validation_failed')));
     // Nothing was created, and the patched job is unchanged.
     expect((await api('GET', '/v1/jobs', { token: account.token })).body.data).toEqual([draft.body]);
   });

@@ -470,7 +470,22 @@ describe('GET /v1/jobs (SPEC §2 and list conventions)', () => {
   });
 });
 
+describe('list cursors', () => {
+  it('answers 400 naming cursor for a cursor the platform never issued', async () => {
+    const account = await signup('badcursor');
+    for (const path of ['/v1/jobs', '/v1/executions']) {
+      expectValidation(await api('GET', `${path}?cursor=${encodeURIComponent('%%not-a-cursor%%')}`, { token: account.token }), 'cursor');
+    }
+  });
+});
+
 describe('GET /v1/executions (SPEC §8)', () => {
+  it('answers 400 naming from/to when they are not timestamps', async () => {
+    const account = await signup('baddates');
+    expectValidation(await api('GET', '/v1/executions?from=yesterday', { token: account.token }), 'from');
+    expectValidation(await api('GET', '/v1/executions?to=not-a-date', { token: account.token }), 'to');
+  });
+
   it('filters by status, job_id, job_name, from and to, and pages without duplicates', async () => {
     await withTarget(async (okTarget) => {
       await withTarget(async (badTarget) => {
@@ -504,7 +519,6 @@ describe('GET /v1/executions (SPEC §8)', () => {
         expect(await ids(`?from=${encodeURIComponent(end)}`)).toEqual([]);
         expect(await ids(`?to=${encodeURIComponent(start)}`)).toEqual([]);
         expectValidation(await api('GET', '/v1/executions?status=done', { token: t }), 'status');
-        expectValidation(await api('GET', '/v1/executions?from=yesterday', { token: t }), 'from');
 
         const all = await api('GET', '/v1/executions', { token: t });
         const { pages, items } = await allPages(t, '/v1/executions', 1);

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { CONSUMERS, executionSubjects } from '@trigrun/execution-contracts';
-import { CallbackSender, ExecutionStore, declareTopology, decodeEvent } from '@trigrun/execution-engine';
+import { CONSUMERS } from '@trigrun/execution-contracts';
+import { CallbackSender, ExecutionStore, declareTopology, decodeEvent, executionConsumerOptions, topologyOf } from '@trigrun/execution-engine';
 import { GuardedHttpClient } from '@trigrun/http-client';
-import { type Disposition, type Messaging, term } from '@trigrun/messaging';
+import { type Disposition, type MessageContext, type Messaging, term } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging } from '@trigrun/nest';
 import type { ServiceConfig } from './config';
 
@@ -13,13 +13,7 @@ export class CallbacksConsumer extends HostedConsumer {
   private readonly sender: CallbackSender;
 
   constructor(@InjectMessaging() messaging: Messaging, @InjectConfig() private readonly config: ServiceConfig) {
-    super(messaging, {
-      stream: executionSubjects(config.TRIGRUN_NAMESPACE).stream,
-      durable: CONSUMERS.notifierCallbacks,
-      concurrency: 64,
-      ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
-      shutdownGraceMs: config.TRIGRUN_SHUTDOWN_GRACE_MS,
-    });
+    super(messaging, executionConsumerOptions(config, CONSUMERS.notifierCallbacks, 64));
     this.sender = new CallbackSender({
       store: new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE),
       http: new GuardedHttpClient({ allowlist: config.TRIGRUN_OUTBOUND_ALLOWLIST, userAgent: 'TrigRun/0.1' }),
@@ -29,20 +23,16 @@ export class CallbacksConsumer extends HostedConsumer {
   }
 
   protected override prepare() {
-    return declareTopology(this.messaging.jsm, {
-      namespace: this.config.TRIGRUN_NAMESPACE,
-      replicas: this.config.TRIGRUN_JETSTREAM_REPLICAS,
-      ackWaitMs: this.config.TRIGRUN_ACK_WAIT_MS,
-    });
+    return declareTopology(this.messaging.jsm, topologyOf(this.config));
   }
 
-  protected async handle(msg: JsMsg): Promise<Disposition> {
+  protected async handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
     let event;
     try {
       event = decodeEvent(msg.data);
     } catch (error) {
       return term(`unreadable event at seq ${msg.seq}: ${(error as Error).message}`);
     }
-    return this.sender.handle(event, msg.info.deliveryCount);
+    return this.sender.handle(event, msg.info.deliveryCount, ctx.signal);
   }
 }

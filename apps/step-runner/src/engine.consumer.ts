@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { CONSUMERS, executionSubjects } from '@trigrun/execution-contracts';
-import { ExecutionEngine, ExecutionStore, declareTopology } from '@trigrun/execution-engine';
+import { CONSUMERS } from '@trigrun/execution-contracts';
+import { ExecutionEngine, ExecutionStore, declareTopology, executionConsumerOptions, topologyOf } from '@trigrun/execution-engine';
 import { GuardedHttpClient } from '@trigrun/http-client';
 import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging } from '@trigrun/nest';
@@ -13,13 +13,7 @@ export class EngineConsumer extends HostedConsumer {
   private readonly engine: ExecutionEngine;
 
   constructor(@InjectMessaging() messaging: Messaging, @InjectConfig() private readonly config: StepRunnerConfig) {
-    super(messaging, {
-      stream: executionSubjects(config.TRIGRUN_NAMESPACE).stream,
-      durable: CONSUMERS.stepRunnerEngine,
-      concurrency: config.TRIGRUN_ENGINE_CONCURRENCY,
-      ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
-      shutdownGraceMs: config.TRIGRUN_SHUTDOWN_GRACE_MS,
-    });
+    super(messaging, executionConsumerOptions(config, CONSUMERS.stepRunnerEngine, config.TRIGRUN_ENGINE_CONCURRENCY));
     this.engine = new ExecutionEngine({
       store: new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE),
       http: new GuardedHttpClient({ allowlist: config.TRIGRUN_OUTBOUND_ALLOWLIST, userAgent: 'TrigRun/0.1' }),
@@ -30,11 +24,7 @@ export class EngineConsumer extends HostedConsumer {
   }
 
   protected override prepare() {
-    return declareTopology(this.messaging.jsm, {
-      namespace: this.config.TRIGRUN_NAMESPACE,
-      replicas: this.config.TRIGRUN_JETSTREAM_REPLICAS,
-      ackWaitMs: this.config.TRIGRUN_ACK_WAIT_MS,
-    });
+    return declareTopology(this.messaging.jsm, topologyOf(this.config));
   }
 
   protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   Allow,
   IsArray,
+  IsDate,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -12,9 +13,23 @@ import {
   Max,
   MaxLength,
   Min,
+  Validate,
   ValidateNested,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
 import { HTTP_METHODS } from '@trigrun/execution-contracts';
+import { decodeCursor } from '@trigrun/util';
+
+@ValidatorConstraint({ name: 'cursor' })
+class IsCursor implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && decodeCursor(value) !== null;
+  }
+  defaultMessage(): string {
+    return 'is not a cursor returned by this endpoint';
+  }
+}
 import { JOB_KINDS } from '@trigrun/job-domain';
 
 export class RequestDto {
@@ -86,7 +101,7 @@ export class UpdateJobDto extends PartialType(CreateJobDto) {
 
 export class ListQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' }) @IsOptional() @IsString() cursor?: string;
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page' }) @IsOptional() @IsString() @Validate(IsCursor) cursor?: string;
 }
 
 export class ListJobsQueryDto extends ListQueryDto {
@@ -101,6 +116,6 @@ export class ListExecutionsQueryDto extends ListQueryDto {
   status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed';
   @ApiPropertyOptional() @IsOptional() @IsString() job_id?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() job_name?: string;
-  @ApiPropertyOptional({ format: 'date-time', description: 'queued at or after' }) @IsOptional() @Type(() => Date) from?: Date;
-  @ApiPropertyOptional({ format: 'date-time', description: 'queued before' }) @IsOptional() @Type(() => Date) to?: Date;
+  @ApiPropertyOptional({ format: 'date-time', description: 'queued at or after' }) @IsOptional() @Type(() => Date) @IsDate({ message: 'must be an ISO-8601 timestamp' }) from?: Date;
+  @ApiPropertyOptional({ format: 'date-time', description: 'queued before' }) @IsOptional() @Type(() => Date) @IsDate({ message: 'must be an ISO-8601 timestamp' }) to?: Date;
 }

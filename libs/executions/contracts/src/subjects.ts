@@ -11,6 +11,13 @@ export const executionSubjects = (namespace: string) => ({
   forExecution: (executionId: string) => `${namespace}.evt.execution.${executionId}`,
 });
 
+/** Messages a consumer gave up on (poison), kept 30 days for inspection: <namespace>.dlq.<durable>. */
+export const deadLetterSubjects = (namespace: string) => ({
+  stream: `${namespace.toUpperCase()}_DEAD_LETTERS`,
+  all: `${namespace}.dlq.*`,
+  forConsumer: (durable: string) => `${namespace}.dlq.${durable}`,
+});
+
 export const EVENT_TYPE_HEADER = 'Trigrun-Event-Type';
 
 /** Durable consumer names: `<service>-<purpose>`. */

@@ -13,21 +13,41 @@ const isNullableString: Check = (v) => v === null || typeof v === 'string';
 const isObject: Check = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPositiveInt: Check = (v) => Number.isInteger(v) && (v as number) > 0;
 const isIsoTime: Check = (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+const isIntList: Check = (v) => Array.isArray(v) && v.every((x) => Number.isInteger(x));
+const has = (shape: Record<string, Check>): Check => (v) => isObject(v) && Object.entries(shape).every(([k, check]) => check((v as Record<string, unknown>)[k]));
+
+/** The parts of a job snapshot the engine relies on. */
+const isJobSnapshot = has({
+  name: isString,
+  kind: isString,
+  request: has({ url: isString, method: isString, headers: isObject, timeout_seconds: isPositiveInt, success_statuses: isIntList }),
+  retry_policy: has({ max_attempts: isPositiveInt, retry_on_statuses: isIntList }),
+});
+const isAttempt = has({
+  number: isPositiveInt,
+  status: (v) => ['SUCCESS', 'TIMEOUT', 'CONNECTION_ERROR', 'HTTP_ERROR', 'MATCH_FAILED'].includes(v as string),
+  statusCode: (v) => v === null || Number.isInteger(v),
+  latencyMs: (v) => typeof v === 'number' && v >= 0,
+  bodyPreview: isNullableString,
+  responseHeaders: isObject,
+  errorClass: isNullableString,
+  startedAt: isIsoTime,
+});
 
 /** Required data fields per type; a consumer rejects (and parks) anything that does not fit. */
 const DATA_SCHEMAS: Record<ExecutionEventType, Record<string, Check>> = {
   ExecutionQueued: {
-    job: (v) => isObject(v) && isString((v as { name: unknown }).name) && isObject((v as { request: unknown }).request),
+    job: isJobSnapshot,
     trigger: (v) => ['schedule', 'manual', 'webhook', 'replay'].includes(v as string),
     scheduled_for: isNullableString,
     replay_of: isNullableString,
   },
   ExecutionStarted: {
-    variables: (v) => isObject(v) && isString((v as { uuid: unknown }).uuid) && isString((v as { timestamp: unknown }).timestamp),
+    variables: has({ uuid: isString, timestamp: isString, execution_id: isString }),
   },
   AttemptRecorded: {
     step_id: isNullableString,
-    attempt: (v) => isObject(v) && isPositiveInt((v as { number: unknown }).number) && isString((v as { status: unknown }).status),
+    attempt: isAttempt,
     next_attempt_at: (v) => v === null || isIsoTime(v),
   },
   ExecutionSucceeded: {},

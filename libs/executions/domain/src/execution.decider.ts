@@ -15,8 +15,8 @@ import { assertNever, backoffMs, shouldRetry } from './retry';
  * The execution of a request job as a decider:
  *
  *   (none) --QueueExecution--> queued --StartExecution--> running --RecordAttempt--> running (retry later)
- *                                                            |  \--------------------> succeeded | failed
- *                                                            \--FailExecution------> failed
+ *                                 |                         |  \--RecordAttempt / FinishExecution--> succeeded | failed
+ *                                 \-------FailExecution-----+------------------------------------> failed
  *
  * `decide` turns a command into new events (or an Ignore, for late and duplicate commands);
  * `evolve` folds events into state; `nextAction` tells the shell what the state asks for next.

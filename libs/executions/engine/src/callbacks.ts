@@ -43,7 +43,7 @@ export class CallbackSender {
     },
   ) {}
 
-  async handle(event: ExecutionEvent, deliveryCount: number): Promise<Disposition> {
+  async handle(event: ExecutionEvent, deliveryCount: number, signal?: AbortSignal): Promise<Disposition> {
     if (event.type !== 'ExecutionSucceeded' && event.type !== 'ExecutionFailed') return ack();
     const loaded = await this.deps.store.load(event.execution_id);
     const queued = loaded.events.find((e) => e.type === 'ExecutionQueued');
@@ -59,7 +59,9 @@ export class CallbackSender {
       headers: { 'Content-Type': 'application/json', [EXECUTION_ID_HEADER]: event.execution_id },
       body: JSON.stringify(body),
       timeoutMs: CALLBACK_TIMEOUT_MS,
+      signal,
     });
+    if (signal?.aborted) throw new Error('shutting down: callback handed back');
     const attempt = attemptRecordOf(deliveryCount, startedAt, result, [200, 201, 202, 204]);
     if (attempt.status === 'SUCCESS') return ack();
     if (shouldRetry(attempt, job.retry_policy)) return nakAfter(backoffMs(deliveryCount, this.deps.random()));

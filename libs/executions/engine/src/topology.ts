@@ -1,5 +1,5 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { CONSUMERS, executionSubjects } from '@trigrun/execution-contracts';
+import { CONSUMERS, deadLetterSubjects, executionSubjects } from '@trigrun/execution-contracts';
 import { ensureConsumer, ensureStream } from '@trigrun/messaging';
 
 export interface TopologyOptions {
@@ -15,9 +15,38 @@ export interface TopologyOptions {
 export async function declareTopology(jsm: JetStreamManager, opts: TopologyOptions): Promise<void> {
   const subjects = executionSubjects(opts.namespace);
   await ensureStream(jsm, { name: subjects.stream, subjects: [subjects.all], duplicateWindowMs: 2 * 60_000 }, opts.replicas);
-  const consumer = (durable: string, maxAckPending: number) =>
-    ensureConsumer(jsm, { stream: subjects.stream, durable, filterSubject: subjects.all, ackWaitMs: opts.ackWaitMs, maxAckPending, maxDeliver: -1 });
+  const deadLetters = deadLetterSubjects(opts.namespace);
+  await ensureStream(jsm, { name: deadLetters.stream, subjects: [deadLetters.all], duplicateWindowMs: 2 * 60_000, maxAgeMs: 30 * 24 * 3600_000 }, opts.replicas);
+  const consumer = (durable: string, maxAckPending: number, startFrom: 'all' | 'new' = 'all') =>
+    ensureConsumer(jsm, { stream: subjects.stream, durable, filterSubject: subjects.all, ackWaitMs: opts.ackWaitMs, maxAckPending, maxDeliver: -1, startFrom });
   await consumer(CONSUMERS.stepRunnerEngine, 4096);
   await consumer(CONSUMERS.apiGatewayReadModel, 4096);
-  await consumer(CONSUMERS.notifierCallbacks, 1024);
+  // Callbacks are for executions that end from now on: a consumer created on an install with
+  // history must not re-send every past callback.
+  await consumer(CONSUMERS.notifierCallbacks, 1024, 'new');
+}
+
+interface ServiceConfig {
+  readonly TRIGRUN_NAMESPACE: string;
+  readonly TRIGRUN_JETSTREAM_REPLICAS: number;
+  readonly TRIGRUN_ACK_WAIT_MS: number;
+  readonly TRIGRUN_SHUTDOWN_GRACE_MS: number;
+}
+
+export const topologyOf = (config: ServiceConfig): TopologyOptions => ({
+  namespace: config.TRIGRUN_NAMESPACE,
+  replicas: config.TRIGRUN_JETSTREAM_REPLICAS,
+  ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
+});
+
+/** How a service consumes the executions stream as `durable`: the options of a hosted consumer. */
+export function executionConsumerOptions(config: ServiceConfig, durable: string, concurrency: number) {
+  return {
+    stream: executionSubjects(config.TRIGRUN_NAMESPACE).stream,
+    durable,
+    concurrency,
+    ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
+    shutdownGraceMs: config.TRIGRUN_SHUTDOWN_GRACE_MS,
+    deadLetterSubject: deadLetterSubjects(config.TRIGRUN_NAMESPACE).forConsumer(durable),
+  };
 }

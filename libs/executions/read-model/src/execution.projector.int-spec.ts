@@ -1,4 +1,5 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { createOrm } from '@trigrun/database';
 import type { ExecutionEvent, ExecutionTrigger, JobKind } from '@trigrun/execution-contracts';
 import type { Disposition } from '@trigrun/messaging';
 import { ulid } from '@trigrun/util';
@@ -98,9 +99,9 @@ describe('execution read model (real Postgres)', () => {
     return seqs;
   }
 
-  /** The stored row as Postgres has it; `row_version` (xmin) changes on any write, even one that rewrites equal values. */
+  /** The stored row as Postgres has it (bigint `last_seq` comes back as a string); `row_version` (xmin) changes on any write, even one of equal values. */
   async function executionRow(id: string) {
-    const { rows } = await db.sql.query('select *, xmin::text as row_version, last_seq::text as last_seq from executions where id = $1', [id]);
+    const { rows } = await db.sql.query('select *, xmin::text as row_version from executions where id = $1', [id]);
     return rows[0] as Record<string, unknown> | undefined;
   }
 
@@ -109,7 +110,7 @@ describe('execution read model (real Postgres)', () => {
     return rows[0] as { state: string; next_run_at: Date | null; last_run_at: Date | null; updated_at: Date; row_version: string };
   }
 
-  /** Positions written to the execution's row, in commit order: `[1, 2, 3]` is one write per applied event. */
+  /** Positions written to the execution's row, in write order: `[1, 2, 3]` is one write per applied event. */
   async function writesOf(id: string): Promise<number[]> {
     const { rows } = await db.sql.query('select position from it_execution_writes where execution_id = $1 order by n', [id]);
     return rows.map((r: { position: number }) => r.position);
@@ -348,6 +349,38 @@ describe('execution read model (real Postgres)', () => {
         expect(after).toEqual(running);
       }
     });
+
+    it('moves the job in the same transaction as the execution row', async () => {
+      const ws = await seedWorkspace();
+      const jobId = await seedJob(ws, 'one_time', 'active');
+      const T0 = '2026-03-15T15:30:00.000Z';
+      const id = identity(ws, jobId, T0);
+      const [queued, started, attempted, succeeded] = finishedRun(id, {
+        job: jobSnapshot('job-one_time', 'one_time'),
+        trigger: 'schedule',
+        queuedAt: T0,
+        startedAt: at(T0, 10),
+        finishedAt: at(T0, 20),
+      });
+      class Rollback extends Error {}
+      const applyThenRollBack = (event: ExecutionEvent) =>
+        db.orm.em.fork().transactional(async (em) => {
+          expect(await projector.apply(em, event, ++lastStreamSeq)).toEqual(ACK);
+          throw new Rollback();
+        });
+
+      await deliverAll([queued]);
+      const jobBefore = await jobRow(jobId);
+      await expect(applyThenRollBack(started)).rejects.toBeInstanceOf(Rollback);
+      expect(await jobRow(jobId)).toEqual(jobBefore);
+      expect(await executionRow(id.executionId)).toMatchObject({ position: 1 });
+
+      await deliverAll([started, attempted]);
+      const jobRunning = await jobRow(jobId);
+      await expect(applyThenRollBack(succeeded)).rejects.toBeInstanceOf(Rollback);
+      expect(await jobRow(jobId)).toEqual(jobRunning);
+      expect(await executionRow(id.executionId)).toMatchObject({ status: 'running', position: 3 });
+    });
   });
 
   describe('concurrent delivery', () => {
@@ -400,7 +433,7 @@ describe('execution read model (real Postgres)', () => {
       const row = await executionRow(id.executionId);
       expect(row).toMatchObject({ position: 3, last_seq: String(seq), attempts: [attempted.data.attempt] });
 
-      // The terminal event too: its job side effect must not run twice either.
+      // And the terminal event.
       const s4 = ++lastStreamSeq;
       const outcomes = await Promise.all([deliver(succeeded, s4), deliver(succeeded, s4)]);
       expect(outcomes).toEqual([ACK, ACK]);
@@ -432,6 +465,33 @@ describe('execution read model (real Postgres)', () => {
       expect(await executionRow(id.executionId)).toMatchObject({ status: 'running', position: 3, last_seq: String(s3), attempts: [attempted.data.attempt] });
       expect(await writesOf(id.executionId)).toEqual([1, 2, 3]);
     });
+
+    // The consumer runs 16 handlers at once against a pool of 10 connections: a handler must not
+    // need a second connection while its transaction holds one, or a burst starves the pool.
+    it('applies more events at once than the pool has connections', async () => {
+      const orm = await createOrm({ url: db.url, entities: EXECUTION_READ_MODEL_ENTITIES, poolMax: 2 });
+      try {
+        const narrow = new ExecutionProjector(orm);
+        const burst = (events: ExecutionEvent[]) => Promise.all(events.map((event) => narrow.handle(jsMsg(event, ++lastStreamSeq))));
+        const ws = await seedWorkspace();
+        const jobId = await seedJob(ws, 'one_time', 'active');
+        const runs = [0, 1, 2, 3, 4, 5].map((i) => {
+          const T = at('2026-03-15T18:00:00.000Z', i * 1000);
+          return finishedRun(identity(ws, jobId, T), { job: jobSnapshot('job-one_time', 'one_time'), trigger: 'schedule', queuedAt: T, startedAt: at(T, 10), finishedAt: at(T, 20) });
+        });
+        await deliverAll(runs.map((r) => r[0]));
+
+        // Both kinds of job side effect, six at a time through two connections.
+        expect(await burst(runs.map((r) => r[1]))).toEqual(runs.map(() => ACK));
+        await deliverAll(runs.map((r) => r[2]));
+        expect(await burst(runs.map((r) => r[3]))).toEqual(runs.map(() => ACK));
+
+        for (const [queued] of runs) expect(await executionRow(queued.execution_id)).toMatchObject({ status: 'succeeded', position: 4 });
+        expect(await jobRow(jobId)).toMatchObject({ state: 'completed', last_run_at: new Date('2026-03-15T18:00:05.010Z') });
+      } finally {
+        await orm.close(true);
+      }
+    }, 20_000);
   });
 
   describe('ExecutionQueries.list', () => {

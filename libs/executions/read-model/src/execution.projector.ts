@@ -43,9 +43,8 @@ export class ExecutionProjector {
 
   /** Executions move their job: last_run_at, and `completed` after the one run of a one_time or scheduled job. */
   private async applyToJob(em: EntityManager, event: ExecutionEvent, view: ExecutionView): Promise<void> {
-    const connection = em.getConnection();
     if (event.type === 'ExecutionStarted') {
-      await connection.execute('update jobs set last_run_at = greatest(coalesce(last_run_at, ?), ?) where id = ?', [
+      await em.execute('update jobs set last_run_at = greatest(coalesce(last_run_at, ?), ?) where id = ?', [
         event.occurred_at,
         event.occurred_at,
         event.job_id,
@@ -53,7 +52,7 @@ export class ExecutionProjector {
     }
     const ended = event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed';
     if (ended && view.trigger === 'schedule' && (view.kind === 'one_time' || view.kind === 'scheduled')) {
-      await connection.execute("update jobs set state = 'completed', next_run_at = null, updated_at = ? where id = ? and state = 'active'", [
+      await em.execute("update jobs set state = 'completed', next_run_at = null, updated_at = ? where id = ? and state = 'active'", [
         event.occurred_at,
         event.job_id,
       ]);

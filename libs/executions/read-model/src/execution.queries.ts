@@ -3,6 +3,7 @@ import type { ExecutionStatus } from '@trigrun/execution-contracts';
 import { toApi, type ExecutionApi } from './execution.projection';
 import { viewOf } from './execution.projector';
 import { ExecutionRow } from './execution.row';
+import { decodeCursor, encodeCursor } from '@trigrun/util';
 
 export interface ExecutionFilters {
   readonly status?: ExecutionStatus;
@@ -21,13 +22,6 @@ export interface Page<T> {
  * Keyset pagination on the time-sortable id, newest first: rows inserted while a client pages
  * sort before its cursor, so pages never shift or repeat.
  */
-export const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
-export function decodeCursor(cursor: string | undefined): string | undefined {
-  if (!cursor) return undefined;
-  const id = Buffer.from(cursor, 'base64url').toString();
-  return /^[a-z]+_[0-9A-Z]{26}$/.test(id) ? id : undefined;
-}
-
 export class ExecutionQueries {
   constructor(private readonly orm: MikroORM) {}
 
@@ -39,7 +33,7 @@ export class ExecutionQueries {
     if (filters.from || filters.to) {
       where.queuedAt = { ...(filters.from ? { $gte: filters.from } : {}), ...(filters.to ? { $lt: filters.to } : {}) };
     }
-    const after = decodeCursor(cursor);
+    const after = cursor ? decodeCursor(cursor) : null;
     if (after) where.id = { $lt: after };
     const rows = await this.orm.em.fork().find(ExecutionRow, where, { orderBy: { id: 'desc' }, limit: limit + 1 });
     const page = rows.slice(0, limit);

@@ -22,6 +22,8 @@ export class Job {
   responseOutputTemplate: unknown = null;
   nextRunAt: Date | null = null;
   lastRunAt: Date | null = null;
+  /** When the job's own run was queued; a one_time job is launched once, at creation or first activation. */
+  launchedAt: Date | null = null;
   createdAt!: Date;
   updatedAt!: Date;
   deletedAt: Date | null = null;
@@ -47,6 +49,7 @@ export const JobSchema = new EntitySchema<Job>({
     responseOutputTemplate: { type: 'json', fieldName: 'response_output_template', nullable: true },
     nextRunAt: { type: 'Date', fieldName: 'next_run_at', nullable: true },
     lastRunAt: { type: 'Date', fieldName: 'last_run_at', nullable: true },
+    launchedAt: { type: 'Date', fieldName: 'launched_at', nullable: true },
     createdAt: { type: 'Date', fieldName: 'created_at' },
     updatedAt: { type: 'Date', fieldName: 'updated_at' },
     deletedAt: { type: 'Date', fieldName: 'deleted_at', nullable: true },

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '@trigrun/accounts';
 import type { ExecutionTrigger, JobKind } from '@trigrun/execution-contracts';
 import { ExecutionStore, launchExecution } from '@trigrun/execution-engine';
@@ -16,7 +16,7 @@ import {
   snapshotOf,
 } from '@trigrun/job-domain';
 import { ApiError, InjectOrm } from '@trigrun/nest';
-import { newId } from '@trigrun/util';
+import { decodeCursor, encodeCursor, newId } from '@trigrun/util';
 import { Job, type JobApi, type JobState, jobView } from './job.entity';
 
 /** The job fields a client may send (already shape-checked by the DTO at the edge). */
@@ -74,7 +74,7 @@ export class JobsService {
     await em.transactional(async (tx) => {
       tx.persist(job);
       await tx.flush();
-      if (job.kind === 'one_time' && job.state === 'active') await this.launch(job, 'schedule', now);
+      if (job.kind === 'one_time' && job.state === 'active') await this.launchOnce(tx, job, now);
     });
     return jobView(job);
   }
@@ -83,11 +83,11 @@ export class JobsService {
     const where: Record<string, unknown> = { workspaceId: principal.workspaceId, deletedAt: null };
     if (filters.state) where.state = filters.state;
     if (filters.kind) where.kind = filters.kind;
-    const after = cursor ? Buffer.from(cursor, 'base64url').toString() : undefined;
+    const after = cursor ? decodeCursor(cursor) : null;
     if (after) where.id = { $lt: after };
     const jobs = await this.orm.em.fork().find(Job, where, { orderBy: { id: 'desc' }, limit: limit + 1 });
     const page = jobs.slice(0, limit);
-    return { data: page.map(jobView), next_cursor: jobs.length > limit ? Buffer.from(page[page.length - 1].id).toString('base64url') : null };
+    return { data: page.map(jobView), next_cursor: jobs.length > limit ? encodeCursor(page[page.length - 1].id) : null };
   }
 
   async get(principal: Principal, id: string): Promise<JobApi> {
@@ -139,20 +139,31 @@ export class JobsService {
     return jobView(job);
   }
 
-  /** Activates a paused or draft job. A draft one_time job runs now: activation is its "creation". */
+  /** Activates a paused or draft job. A one_time job that never ran (a draft) runs now: activation is its "creation". */
   async resume(principal: Principal, id: string): Promise<JobApi> {
     const em = this.orm.em.fork();
     const job = await this.find(principal, id, em);
     if (job.state === 'completed') throw ApiError.conflict('A completed job cannot be resumed; use run-now');
-    const wasDraft = job.state === 'draft';
+    const now = new Date();
     job.state = 'active';
-    job.updatedAt = new Date();
+    job.updatedAt = now;
     await em.transactional(async (tx) => {
       tx.persist(job);
       await tx.flush();
-      if (wasDraft && job.kind === 'one_time') await this.launch(job, 'schedule', new Date());
+      if (job.kind === 'one_time') await this.launchOnce(tx, job, now);
     });
     return jobView(job);
+  }
+
+  /**
+   * Queues the job's own run unless it was queued before. The row is locked and stamped in the
+   * caller's transaction, and the execution's first event is stored before that commits.
+   */
+  private async launchOnce(tx: EntityManager, job: Job, now: Date): Promise<void> {
+    const claimed = await tx.nativeUpdate(Job, { id: job.id, launchedAt: null }, { launchedAt: now });
+    if (claimed === 0) return;
+    job.launchedAt = now;
+    await this.launch(job, 'schedule', now);
   }
 
   async runNow(principal: Principal, id: string): Promise<ExecutionApi> {

@@ -1,9 +1,13 @@
 import { MikroORM, type EntitySchema } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { Migration0001Initial } from './migrations/0001-initial';
+import { Migration0002JobLaunchedAt } from './migrations/0002-job-launched-at';
 
 /** Every migration, in order. Listed explicitly: globs do not survive a build. */
-export const MIGRATIONS = [{ name: '0001-initial', class: Migration0001Initial }];
+export const MIGRATIONS = [
+  { name: '0001-initial', class: Migration0001Initial },
+  { name: '0002-job-launched-at', class: Migration0002JobLaunchedAt },
+];
 
 export interface OrmOptions {
   readonly url: string;

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/nats-core';
 
 /** What a handler wants done with its message. */
 export type Disposition =
@@ -31,6 +32,8 @@ export interface ConsumerRunnerOptions {
   readonly concurrency: number;
   readonly ackWaitMs: number;
   readonly logger: { error(message: string, meta?: object): void; warn(message: string, meta?: object): void };
+  /** Subject on which a terminated (poison) message is recorded, with its reason, before it is dropped. */
+  readonly deadLetterSubject?: string;
 }
 
 /** Redelivery delay after a handler threw: grows with each delivery, capped at a minute. */
@@ -89,6 +92,7 @@ export class ConsumerRunner {
           msg.nak(disposition.delayMs);
           break;
         case 'term':
+          await this.recordDeadLetter(msg, disposition.reason);
           this.opts.logger.warn('message terminated', { durable: this.opts.durable, seq: msg.seq, reason: disposition.reason });
           msg.term(disposition.reason);
           break;
@@ -104,6 +108,19 @@ export class ConsumerRunner {
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  /** Throws when the record cannot be written: the message is then redelivered, never silently lost. */
+  private async recordDeadLetter(msg: JsMsg, reason: string): Promise<void> {
+    if (!this.opts.deadLetterSubject) return;
+    const h = natsHeaders();
+    h.set('Trigrun-Dead-Letter-Reason', reason.slice(0, 1000));
+    h.set('Trigrun-Original-Subject', msg.subject);
+    h.set('Trigrun-Original-Sequence', String(msg.seq));
+    await this.opts.js.publish(this.opts.deadLetterSubject, msg.data, {
+      headers: h,
+      msgID: `${this.opts.durable}:${msg.info.stream}:${msg.seq}`,
+    });
   }
 
   async stop(graceMs: number): Promise<void> {

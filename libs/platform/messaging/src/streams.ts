@@ -17,6 +17,8 @@ export interface ConsumerDefinition {
   readonly maxAckPending: number;
   /** -1: never give up; poison messages are terminated explicitly after being recorded. */
   readonly maxDeliver: number;
+  /** Where a newly created consumer starts: the whole stream (default) or only what arrives next. */
+  readonly startFrom?: 'all' | 'new';
 }
 
 const ms = (n: number) => n * 1_000_000; // JetStream durations are nanoseconds
@@ -51,7 +53,7 @@ export async function ensureConsumer(jsm: JetStreamManager, def: ConsumerDefinit
   const config = {
     durable_name: def.durable,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    deliver_policy: def.startFrom === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
     filter_subject: def.filterSubject,
     ack_wait: ms(def.ackWaitMs),
     max_ack_pending: def.maxAckPending,

@@ -8,6 +8,7 @@ export interface HostedConsumerOptions {
   readonly concurrency: number;
   readonly ackWaitMs: number;
   readonly shutdownGraceMs: number;
+  readonly deadLetterSubject?: string;
 }
 
 /**
@@ -42,6 +43,7 @@ export abstract class HostedConsumer implements OnApplicationBootstrap, BeforeAp
       concurrency: this.options.concurrency,
       ackWaitMs: this.options.ackWaitMs,
       handler: (msg, ctx) => this.handle(msg, ctx),
+      deadLetterSubject: this.options.deadLetterSubject,
       logger: {
         error: (message, meta) => this.logger.error(message, meta),
         warn: (message, meta) => this.logger.warn(message, meta),

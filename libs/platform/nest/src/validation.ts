@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ApiError, type FieldProblem } from './api-error';
 
 /** Flattens class-validator's tree into `a.b[0].c`-style paths, one entry per problem. */
@@ -16,8 +16,20 @@ export function fieldProblems(errors: ValidationError[], parent = ''): FieldProb
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** A body with a DTO must be a JSON object: null, arrays and scalars are a 400, not an empty update. */
+class BodyValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
+      if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
+        throw ApiError.validation([{ field: 'body', message: 'must be a JSON object' }], 'The request body must be a JSON object');
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BodyValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor } from './cursor';
 import { newId, randomToken, ulid } from './ids';
 
 describe('ulid', () => {
@@ -18,5 +19,14 @@ describe('ulid', () => {
     expect(newId('job')).toMatch(/^job_[0-9A-Z]{26}$/);
     expect(Buffer.from(randomToken(), 'base64url')).toHaveLength(16);
     expect(randomToken(32)).not.toBe(randomToken(32));
+  });
+});
+
+describe('cursors', () => {
+  it('round-trip ids and reject anything else', () => {
+    const id = newId('exec');
+    expect(decodeCursor(encodeCursor(id))).toBe(id);
+    expect(decodeCursor('not-a-cursor')).toBeNull();
+    expect(decodeCursor(Buffer.from("exec_x' or 1=1").toString('base64url'))).toBeNull();
   });
 });
