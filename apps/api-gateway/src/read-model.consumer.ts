@@ -4,7 +4,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { CONSUMERS } from '@trigrun/execution-contracts';
 import { declareTopology, executionConsumerOptions, topologyOf } from '@trigrun/execution-engine';
 import { ExecutionProjector } from '@trigrun/execution-read-model';
-import type { Disposition, Messaging } from '@trigrun/messaging';
+import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm } from '@trigrun/nest';
 import type { ApiGatewayConfig } from './config';
 
@@ -22,7 +22,7 @@ export class ReadModelConsumer extends HostedConsumer {
     return declareTopology(this.messaging.jsm, topologyOf(this.config));
   }
 
-  protected handle(msg: JsMsg): Promise<Disposition> {
-    return this.projector.handle(msg);
+  protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
+    return this.projector.handle(msg, ctx.deliveryCount);
   }
 }

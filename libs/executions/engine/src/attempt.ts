@@ -61,10 +61,15 @@ export function attemptRecordOf(number: number, startedAt: Date, result: Outboun
   }
 }
 
-/** At most 64 KiB of the body, cut on a character boundary so the preview is valid UTF-8. */
+/**
+ * At most 64 KiB of the body, cut on a character boundary so the preview is valid UTF-8. NUL
+ * characters (binary bodies) become U+FFFD: PostgreSQL's jsonb cannot store them.
+ */
 export function previewOf(body: Buffer): string {
-  if (body.length <= BODY_PREVIEW_BYTES) return body.toString('utf8');
-  let end = BODY_PREVIEW_BYTES;
-  while (end > 0 && (body[end] & 0xc0) === 0x80) end--;
-  return body.subarray(0, end).toString('utf8');
+  let end = body.length;
+  if (end > BODY_PREVIEW_BYTES) {
+    end = BODY_PREVIEW_BYTES;
+    while (end > 0 && (body[end] & 0xc0) === 0x80) end--;
+  }
+  return body.subarray(0, end).toString('utf8').replaceAll('\u0000', '\uFFFD');
 }

@@ -150,7 +150,7 @@ describe('execution read model (real Postgres)', () => {
       queued_at: new Date(T0),
       started_at: new Date(at(T0, 1480)),
       finished_at: new Date(at(T0, 2730)),
-      duration_ms: 1250,
+      duration_ms: '1250', // bigint column: node-postgres returns it as text
       attempts: [attempt],
       step_executions: [],
       trigger_input: { region: 'eu' },

@@ -16,7 +16,7 @@ const decoder = new TextDecoder();
 export class ExecutionProjector {
   constructor(private readonly orm: MikroORM) {}
 
-  async handle(msg: JsMsg): Promise<Disposition> {
+  async handle(msg: JsMsg, deliveryCount = 1): Promise<Disposition> {
     let event: ExecutionEvent;
     try {
       event = parseExecutionEvent(JSON.parse(decoder.decode(msg.data)));
@@ -24,14 +24,15 @@ export class ExecutionProjector {
       if (error instanceof InvalidEventError || error instanceof SyntaxError) return term(`unreadable event: ${(error as Error).message}`);
       throw error;
     }
-    return this.orm.em.fork().transactional((em) => this.apply(em, event, msg.seq));
+    return this.orm.em.fork().transactional((em) => this.apply(em, event, msg.seq, deliveryCount));
   }
 
-  async apply(em: EntityManager, event: ExecutionEvent, seq: number): Promise<Disposition> {
+  async apply(em: EntityManager, event: ExecutionEvent, seq: number, deliveryCount = 1): Promise<Disposition> {
     const row = await em.findOne(ExecutionRow, { id: event.execution_id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     const current = row ? viewOf(row) : null;
     if (current && event.position <= current.position) return ack();
-    if (event.position !== (current?.position ?? 0) + 1) return nakAfter(250);
+    // An earlier event of this execution is still on its way: wait for it, backing off.
+    if (event.position !== (current?.position ?? 0) + 1) return nakAfter(Math.min(250 * 2 ** Math.min(deliveryCount - 1, 7), 30_000));
     const next = project(current, event);
     if (!next) return term(`${event.type} at position ${event.position} has no execution to apply to`);
     const target = row ?? em.create(ExecutionRow, { id: next.id } as ExecutionRow);
@@ -99,11 +100,21 @@ function rowFieldsOf(view: ExecutionView): Partial<ExecutionRow> {
     startedAt: date(view.startedAt),
     finishedAt: date(view.finishedAt),
     durationMs: view.durationMs,
-    attempts: [...view.attempts],
-    triggerInput: view.triggerInput,
-    finalOutput: view.finalOutput,
+    attempts: storable([...view.attempts]),
+    triggerInput: storable(view.triggerInput),
+    finalOutput: storable(view.finalOutput),
     error: view.error,
     replayOf: view.replayOf,
     position: view.position,
   };
+}
+
+/** jsonb cannot hold U+0000 in strings; anything a target or a webhook sent may contain it. */
+function storable<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value) as T;
+  if (Array.isArray(value)) return value.map(storable) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)])) as T;
+  }
+  return value;
 }

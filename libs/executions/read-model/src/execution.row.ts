@@ -46,7 +46,7 @@ export const ExecutionRowSchema = new EntitySchema<ExecutionRow>({
     queuedAt: { type: 'Date', fieldName: 'queued_at' },
     startedAt: { type: 'Date', fieldName: 'started_at', nullable: true },
     finishedAt: { type: 'Date', fieldName: 'finished_at', nullable: true },
-    durationMs: { type: 'integer', fieldName: 'duration_ms', nullable: true },
+    durationMs: { type: new BigIntType('number'), fieldName: 'duration_ms', nullable: true },
     attempts: { type: 'json' },
     stepExecutions: { type: 'json', fieldName: 'step_executions' },
     triggerInput: { type: 'json', fieldName: 'trigger_input', nullable: true },
