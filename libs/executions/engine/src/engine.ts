@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { type ExecutionEvent, InvalidEventError } from '@trigrun/execution-contracts';
-import { type ExecutionIdentity, nextAction } from '@trigrun/execution-domain';
+import { type ExecutionIdentity, evolve, initialState, nextAction } from '@trigrun/execution-domain';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, type MessageContext, ack, nakAfter, term } from '@trigrun/messaging';
 import { outboundRequestOf, attemptRecordOf } from './attempt';
@@ -23,7 +23,13 @@ export interface EngineDeps {
  * guard and the decider's duplicate rules make the repeat harmless.
  */
 export class ExecutionEngine {
-  constructor(private readonly deps: EngineDeps) {}
+  /** Executions in flight on this replica, as last written: most deliveries need no read-back. */
+  private readonly cache = new Map<string, LoadedExecution>();
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly cacheLimit = 20_000,
+  ) {}
 
   async handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
     let event: ExecutionEvent;
@@ -36,18 +42,56 @@ export class ExecutionEngine {
       throw error;
     }
     const identity: ExecutionIdentity = { executionId: event.execution_id, jobId: event.job_id, workspaceId: event.workspace_id };
-    const loaded = await this.deps.store.load(identity.executionId);
+    const known = this.known(event, msg.seq);
+    if (known === 'stale') return ack();
+    const loaded = known ?? (await this.deps.store.load(identity.executionId));
     if (msg.seq < loaded.lastSeq) return ack();
-    return this.advance(identity, loaded, ctx);
+    try {
+      return await this.advance(identity, loaded, ctx);
+    } catch (error) {
+      this.cache.delete(identity.executionId);
+      throw error;
+    }
+  }
+
+  /**
+   * The execution as of `event`, from memory when that is certain, so the common path reads
+   * nothing back from the stream: the first event is a whole history by itself, and an event
+   * right after (or equal to) what this replica last wrote extends what it holds. 'stale' when a
+   * later event is known. Anything else (another replica wrote, a restart) loads the history.
+   * Acting on a view that missed a newer event is safe: the append's expected sequence fails and
+   * the store reloads.
+   */
+  private known(event: ExecutionEvent, seq: number): LoadedExecution | 'stale' | undefined {
+    const cached = this.cache.get(event.execution_id);
+    if (cached && cached.position > event.position) return 'stale';
+    if (cached && cached.position === event.position && cached.lastSeq === seq) return cached;
+    if (cached && cached.position === event.position - 1) return extend(cached, event, seq);
+    if (event.position === 1) return extend(EMPTY, event, seq);
+    return undefined;
+  }
+
+  private remember(loaded: LoadedExecution): void {
+    const id = loaded.events[0]?.execution_id;
+    if (!id) return;
+    this.cache.delete(id);
+    if (loaded.state.status === 'succeeded' || loaded.state.status === 'failed') return;
+    this.cache.set(id, loaded);
+    // Map iteration order is insertion order: the first key is the least recently written.
+    if (this.cache.size > this.cacheLimit) this.cache.delete(this.cache.keys().next().value!);
   }
 
   private async advance(identity: ExecutionIdentity, loaded: LoadedExecution, ctx: MessageContext): Promise<Disposition> {
     const now = this.deps.now();
     const action = nextAction(loaded.state, now.toISOString());
-    const run = (command: Parameters<ExecutionStore['execute']>[1]) =>
-      this.deps.store.execute(identity, command, { now: this.deps.now, loaded });
+    const run = async (command: Parameters<ExecutionStore['execute']>[1]) => {
+      const result = await this.deps.store.execute(identity, command, { now: this.deps.now, loaded });
+      this.remember(result.loaded);
+      return result;
+    };
     switch (action.type) {
       case 'none':
+        this.cache.delete(identity.executionId);
         return ack();
       case 'wait':
         // A durable timer: the message stays unacked and JetStream delivers it again at `until`.
@@ -72,3 +116,11 @@ export class ExecutionEngine {
     }
   }
 }
+
+const EMPTY: LoadedExecution = { state: initialState(), events: [], lastSeq: 0, position: 0 };
+const extend = (loaded: LoadedExecution, event: ExecutionEvent, seq: number): LoadedExecution => ({
+  state: evolve(loaded.state, event),
+  events: [...loaded.events, event],
+  lastSeq: seq,
+  position: event.position,
+});
