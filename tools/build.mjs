@@ -1,7 +1,7 @@
 // Compiles every TypeScript source of apps/, libs/ and tools/ to dist/ with swc: one pass, no
 // bundling (bundlers drop the decorator metadata Nest's DI needs). Type-checking is `npm run typecheck`.
 import { transformFile } from '@swc/core';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -38,6 +38,10 @@ for (const dir of sourceDirs) {
       })(),
     );
   }
+}
+// Plain CommonJS helpers under tools/ are used by compiled tools (benchmarks) as they are.
+for (const file of await readdir(path.join(root, 'tools'))) {
+  if (file.endsWith('.cjs')) jobs.push(copyFile(path.join(root, 'tools', file), path.join(outDir, 'tools', file)));
 }
 await Promise.all(jobs);
 console.log(`build: ${count} files -> dist/ in ${Date.now() - started} ms`);

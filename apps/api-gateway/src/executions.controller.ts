@@ -1,7 +1,8 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, type Principal } from '@trigrun/accounts';
-import { ExecutionQueries } from '@trigrun/execution-read-model';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, type Principal, requireRole } from '@trigrun/accounts';
+import { ExecutionStore, replayExecution } from '@trigrun/execution-engine';
+import { ExecutionQueries, project, toApi } from '@trigrun/execution-read-model';
 import { ApiError } from '@trigrun/nest';
 import { ListExecutionsQueryDto } from './dto/job.dto';
 import { filtersOf } from './jobs.controller';
@@ -10,7 +11,10 @@ import { filtersOf } from './jobs.controller';
 @ApiBearerAuth()
 @Controller('v1/executions')
 export class ExecutionsController {
-  constructor(private readonly executions: ExecutionQueries) {}
+  constructor(
+    private readonly executions: ExecutionQueries,
+    private readonly store: ExecutionStore,
+  ) {}
 
   @Get()
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListExecutionsQueryDto) {
@@ -22,5 +26,15 @@ export class ExecutionsController {
     const execution = await this.executions.get(principal.workspaceId, id);
     if (!execution) throw ApiError.notFound('Execution');
     return execution;
+  }
+
+  @Post(':id/replay')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Run an execution again with the same input (admins and owners); answers with the new, queued execution' })
+  async replay(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    requireRole(principal, 'owner', 'admin');
+    const queued = await replayExecution(this.store, principal.workspaceId, id, () => new Date());
+    if (!queued) throw ApiError.notFound('Execution');
+    return toApi(project(null, queued)!);
   }
 }

@@ -1,13 +1,17 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { JOB_ENTITIES } from '@trigrun/jobs';
 import { PlatformModule } from '@trigrun/nest';
 import type { ServiceConfig } from './config';
+import { SchedulerLoop } from './scheduler.loop';
 
-/**
- * Fires schedules, durable timeouts and heartbeat checks. This build runs one_time jobs only, which need no schedule: the service already holds its connections and health endpoints so that the Kubernetes layout and the local launcher are complete.
- */
+/** Fires recurring, cron and scheduled jobs on time; timeouts and monitors arrive with later work. */
 @Module({})
 export class AppModule {
   static forRoot(config: ServiceConfig): DynamicModule {
-    return { module: AppModule, imports: [PlatformModule.forRoot({ service: 'scheduler', config, entities: [] })] };
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forRoot({ service: 'scheduler', config, entities: [...JOB_ENTITIES] })],
+      providers: [SchedulerLoop],
+    };
   }
 }

@@ -1,1 +1,6 @@
-export {};
+export * from './secret-cipher';
+export * from './secret-references';
+export * from './secret.entity';
+export * from './secrets.config';
+export * from './secrets.providers';
+export * from './secrets.service';

@@ -33,3 +33,26 @@ export async function launchExecution(store: ExecutionStore, req: LaunchRequest,
   if ('ignored' in result) throw new Error(`execution ${identity.executionId} already exists`);
   return result.appended[0];
 }
+
+/**
+ * A new execution with the same input as `executionId` (its job snapshot and trigger input),
+ * `trigger: "replay"` and `replay_of` set; null when there is no such execution in the workspace.
+ */
+export async function replayExecution(store: ExecutionStore, workspaceId: string, executionId: string, now: () => Date): Promise<ExecutionEvent | null> {
+  if (!/^exec_[0-9A-Z]{26}$/.test(executionId)) return null;
+  const original = await store.load(executionId);
+  const queued = original.events[0];
+  if (!queued || queued.type !== 'ExecutionQueued' || queued.workspace_id !== workspaceId) return null;
+  return launchExecution(
+    store,
+    {
+      workspaceId,
+      jobId: queued.job_id,
+      job: queued.data.job,
+      trigger: 'replay',
+      replayOf: executionId,
+      triggerInput: queued.data.trigger_input,
+    },
+    now,
+  );
+}

@@ -7,7 +7,7 @@ import { ExecutionProjector } from './execution.projector';
 import { ExecutionQueries } from './execution.queries';
 import { EXECUTION_READ_MODEL_ENTITIES } from './index';
 import { attemptRecord, eventsOf, finishedRun, jobSnapshot, jsMsg, type ExecutionIdentity } from './testing/execution-events';
-import { createScratchDatabase, type ScratchDatabase } from './testing/scratch-database';
+import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
 
 const ADMIN_URL = process.env.TRIGRUN_IT_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

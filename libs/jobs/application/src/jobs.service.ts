@@ -16,6 +16,7 @@ import {
   snapshotOf,
 } from '@trigrun/job-domain';
 import { ApiError, InjectOrm } from '@trigrun/nest';
+import { type NormalizedSchedule, nextRunAt, normalizeSchedule } from '@trigrun/scheduling-domain';
 import { decodeCursor, encodeCursor, newId } from '@trigrun/util';
 import { Job, type JobApi, type JobState, jobView } from './job.entity';
 
@@ -54,10 +55,10 @@ export class JobsService {
     else if (!SUPPORTED_KINDS.includes(kind)) problems.push({ field: 'kind', message: `"${kind}" jobs are not available in this version yet` });
     const state = (input.state ?? 'active') as JobState;
     if (state !== 'active' && state !== 'draft') problems.push({ field: 'state', message: 'must be active or draft when creating a job' });
-    const definition = this.definitionOf(kind, input, problems);
+    const now = new Date();
+    const definition = this.definitionOf(kind, input, problems, now, true);
     if (problems.length > 0) throw ApiError.validation([...problems]);
 
-    const now = new Date();
     const em = this.orm.em.fork();
     const job = em.create(Job, {
       id: newId('job', now.getTime()),
@@ -69,6 +70,7 @@ export class JobsService {
       createdAt: now,
       updatedAt: now,
     } as Job);
+    job.nextRunAt = state === 'active' ? nextSlot(job, now) : null;
     // The job row and its first execution commit together: the execution's first event is
     // stored before the row commits, and a failed publish rolls the row back.
     await em.transactional(async (tx) => {
@@ -108,14 +110,17 @@ export class JobsService {
       max_concurrent_executions: input.max_concurrent_executions ?? job.maxConcurrentExecutions,
       on_success_url: input.on_success_url === undefined ? job.onSuccessUrl : input.on_success_url,
       on_failure_url: input.on_failure_url === undefined ? job.onFailureUrl : input.on_failure_url,
-      schedule: input.schedule === undefined ? job.schedule : input.schedule,
+      schedule: input.schedule,
       steps: input.steps,
       response_output_template: input.response_output_template,
       max_workflow_duration_seconds: input.max_workflow_duration_seconds,
     };
-    const definition = this.definitionOf(job.kind, merged, problems);
+    const now = new Date();
+    const definition = this.definitionOf(job.kind, merged, problems, now, input.schedule !== undefined);
     if (problems.length > 0) throw ApiError.validation(problems);
-    Object.assign(job, definition, { name: merged.name, updatedAt: new Date() });
+    Object.assign(job, definition, { name: merged.name, updatedAt: now });
+    // A new schedule takes effect from now for the next slot.
+    if (input.schedule !== undefined && job.state === 'active') job.nextRunAt = nextSlot(job, now);
     await em.flush();
     return jobView(job);
   }
@@ -147,6 +152,11 @@ export class JobsService {
     const now = new Date();
     job.state = 'active';
     job.updatedAt = now;
+    // Resume recomputes from now: slots missed while paused are not back-filled.
+    job.nextRunAt = nextSlot(job, now);
+    if (job.kind === 'scheduled' && job.nextRunAt === null && !job.launchedAt) {
+      throw ApiError.conflict('schedule.run_at has passed; set a new run_at or use run-now');
+    }
     await em.transactional(async (tx) => {
       tx.persist(job);
       await tx.flush();
@@ -191,15 +201,15 @@ export class JobsService {
     return toApi(project(null, queued)!);
   }
 
-  private definitionOf(kind: JobKind, input: JobInput, problems: Problem[]): Partial<Job> {
+  /** `withSchedule`: validate `input.schedule` (on create, and on a PATCH that sends one). */
+  private definitionOf(kind: JobKind, input: JobInput, problems: Problem[], now: Date, withSchedule: boolean): Partial<Job> {
     if (!REQUEST_KINDS.includes(kind)) return {};
+    const schedule = withSchedule ? normalizeSchedule(kind, input.schedule ?? null, now) : null;
+    if (schedule) problems.push(...schedule.problems);
     const request = normalizeRequest(input.request as RequestInput | undefined);
     const retry = normalizeRetryPolicy(input.retry_policy);
     problems.push(...request.problems, ...retry.problems);
     if (input.steps !== undefined && input.steps !== null) problems.push({ field: 'steps', message: `is only for workflow and webhook_trigger jobs` });
-    if (kind === 'one_time' && input.schedule !== undefined && input.schedule !== null) {
-      problems.push({ field: 'schedule', message: 'must be empty for one_time jobs: they run once, at creation' });
-    }
     if (input.response_output_template !== undefined && input.response_output_template !== null) {
       problems.push({ field: 'response_output_template', message: 'is not supported by this version yet' });
     }
@@ -216,10 +226,16 @@ export class JobsService {
     return {
       request: request.value,
       retryPolicy: retry.value,
-      schedule: null,
+      ...(schedule ? { schedule: (schedule.value as Record<string, unknown> | null) ?? null } : {}),
       maxConcurrentExecutions: maxConcurrent,
       onSuccessUrl,
       onFailureUrl,
     };
   }
+}
+
+/** The job's next slot strictly after `after`, or null (no schedule, or a run_at already past). */
+function nextSlot(job: Job, after: Date): Date | null {
+  if (!job.schedule) return null;
+  return nextRunAt(job.schedule as unknown as NormalizedSchedule, { anchor: job.createdAt, after });
 }

@@ -11,7 +11,7 @@ export interface Problem {
 
 export const JOB_KINDS: readonly JobKind[] = ['recurring', 'cron', 'scheduled', 'one_time', 'workflow', 'webhook_trigger'];
 /** Kinds this build runs. The others are accepted by the contract but answered with a clear 400 until they land. */
-export const SUPPORTED_KINDS: readonly JobKind[] = ['one_time'];
+export const SUPPORTED_KINDS: readonly JobKind[] = ['recurring', 'cron', 'scheduled', 'one_time'];
 export const REQUEST_KINDS: readonly JobKind[] = ['recurring', 'cron', 'scheduled', 'one_time'];
 
 export const REQUEST_DEFAULTS = {

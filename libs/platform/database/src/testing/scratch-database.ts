@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntitySchema, MikroORM } from '@mikro-orm/postgresql';
-import { createOrm, migrate } from '@trigrun/database';
+import { createOrm, migrate } from '../orm';
 import { Client } from 'pg';
 
 export interface ScratchDatabase {

@@ -1,0 +1,31 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, type Principal } from '@trigrun/accounts';
+import { SecretsService } from '@trigrun/secrets';
+import { CreateSecretDto } from './dto/secret.dto';
+
+/** Owners and admins manage secrets; members may list them (the list never carries values). */
+@ApiTags('secrets')
+@ApiBearerAuth()
+@Controller('v1/secrets')
+export class SecretsController {
+  constructor(private readonly secrets: SecretsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Store an encrypted secret; the value is never returned. To change a value, delete and re-create.' })
+  create(@CurrentPrincipal() principal: Principal, @Body() body: CreateSecretDto) {
+    return this.secrets.create(principal, body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List secret names and metadata (never values)' })
+  list(@CurrentPrincipal() principal: Principal) {
+    return this.secrets.list(principal);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    await this.secrets.remove(principal, id);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './job-scheduler';
+export * from './slot-id';

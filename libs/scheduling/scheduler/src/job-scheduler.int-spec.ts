@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
+import { executionSubjects } from '@trigrun/execution-contracts';
+import { ExecutionStore, declareTopology, launchExecution } from '@trigrun/execution-engine';
+import { snapshotOf } from '@trigrun/job-domain';
+import { JOB_ENTITIES, Job } from '@trigrun/jobs';
+import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
+import { newId } from '@trigrun/util';
+import { JobScheduler } from './job-scheduler';
+import { executionIdForSlot } from './slot-id';
+
+/** The scheduler against the real PostgreSQL and NATS: exactly-once firing, replicas, restarts. */
+const NATS_URL = process.env.TRIGRUN_NATS_URL ?? 'nats://127.0.0.1:4222';
+const ADMIN_URL = process.env.TRIGRUN_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NOW = new Date('2026-06-01T12:00:00.000Z');
+const minutes = (n: number) => n * 60_000;
+
+describe('JobScheduler (real PostgreSQL and NATS)', () => {
+  const namespace = `sch${randomBytes(4).toString('hex')}`;
+  let db: ScratchDatabase;
+  let messaging: Messaging;
+  let store: ExecutionStore;
+  let workspaceId: string;
+  const silent = { warn: () => undefined, debug: () => undefined };
+  const replica = (now = NOW, batchSize = 50) => new JobScheduler(db.orm, store, { batchSize, now: () => now, logger: silent });
+
+  beforeAll(async () => {
+    db = await createScratchDatabase(ADMIN_URL, JOB_ENTITIES);
+    messaging = await connectMessaging(NATS_URL, 'job-scheduler-spec');
+    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 30_000 });
+    store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
+  });
+
+  beforeEach(async () => {
+    workspaceId = `ws_${randomBytes(6).toString('hex')}`;
+    await db.sql.query("insert into workspaces (id, name, timezone, created_at) values ($1, 'w', 'UTC', now())", [workspaceId]);
+  });
+
+  afterAll(async () => {
+    for await (const s of messaging.jsm.streams.list()) {
+      if (s.config.name.startsWith(`${namespace.toUpperCase()}_`)) await messaging.jsm.streams.delete(s.config.name);
+    }
+    await closeMessaging(messaging);
+    await db.dispose();
+  });
+
+  async function createJob(fields: Partial<Job> & Pick<Job, 'kind' | 'schedule' | 'nextRunAt'>): Promise<Job> {
+    const em = db.orm.em.fork();
+    const job = em.create(Job, {
+      id: newId('job'),
+      workspaceId,
+      name: 'scheduled',
+      state: 'active',
+      request: { url: 'https://example.com/', method: 'GET', headers: {}, timeout_seconds: 30, success_statuses: [200] },
+      retryPolicy: { max_attempts: 1, retry_on_statuses: [] },
+      maxConcurrentExecutions: 0,
+      createdAt: new Date(NOW.getTime() - minutes(60)),
+      updatedAt: NOW,
+      ...fields,
+    } as Job);
+    await em.flush();
+    return job;
+  }
+
+  const reload = (id: string) => db.orm.em.fork().findOneOrFail(Job, { id });
+  const queuedFor = async (jobId: string, slot: Date) => (await store.load(executionIdForSlot(jobId, slot))).events;
+
+  it('fires each due slot exactly once with two replicas claiming at the same time', async () => {
+    const slot = new Date(NOW.getTime() - 1_000);
+    const jobs = await Promise.all(Array.from({ length: 120 }, () => createJob({ kind: 'scheduled', schedule: { run_at: slot.toISOString() }, nextRunAt: slot })));
+    const [a, b] = await Promise.all([replica(NOW, 25).tick(), replica(NOW, 25).tick()]);
+    expect(a + b).toBe(120);
+    for (const job of jobs) {
+      const events = await queuedFor(job.id, slot);
+      expect(events.map((e) => e.type)).toEqual(['ExecutionQueued']);
+      expect(events[0]).toMatchObject({ job_id: job.id, data: { trigger: 'schedule', scheduled_for: slot.toISOString() } });
+      // A scheduled job runs once: nothing is due any more.
+      expect((await reload(job.id)).nextRunAt).toBeNull();
+    }
+    expect(await replica().tick()).toBe(0);
+  });
+
+  it('fires a slot only once when a scheduler died after publishing and before committing', async () => {
+    const slot = new Date(NOW.getTime() - minutes(1));
+    const job = await createJob({ kind: 'recurring', schedule: { every_n_minutes: 5 }, nextRunAt: slot });
+    // The crashed scheduler's publish: the execution exists, the row still says the slot is due.
+    await launchExecution(
+      store,
+      { executionId: executionIdForSlot(job.id, slot), workspaceId, jobId: job.id, trigger: 'schedule', scheduledFor: slot.toISOString(), job: snapshotOf({ ...job, request: job.request! }) },
+      () => NOW,
+    );
+    expect(await replica().tick()).toBe(1);
+    expect(await queuedFor(job.id, slot)).toHaveLength(1);
+    expect((await reload(job.id)).nextRunAt!.getTime()).toBeGreaterThan(NOW.getTime());
+  });
+
+  it('catches up at most once after downtime, then continues on schedule from now', async () => {
+    // Every 5 minutes, anchored at creation (NOW - 60 min); the scheduler was down for 27 minutes.
+    const firstMissed = new Date(NOW.getTime() - minutes(27));
+    const job = await createJob({ kind: 'recurring', schedule: { every_n_minutes: 5 }, nextRunAt: firstMissed });
+    expect(await replica().tick()).toBe(1);
+    expect(await queuedFor(job.id, firstMissed)).toHaveLength(1);
+    // The next slot of the every-5-minutes grid after NOW (NOW - 60 min + 13 × 5 min).
+    expect((await reload(job.id)).nextRunAt).toEqual(new Date(NOW.getTime() + minutes(5)));
+    expect(await replica().tick()).toBe(0);
+    const stream = await messaging.jsm.streams.info(executionSubjects(namespace).stream);
+    expect(stream.state.num_subjects).toBeGreaterThan(0);
+  });
+
+  it('leaves paused, deleted and not-yet-due jobs alone', async () => {
+    const past = new Date(NOW.getTime() - 1_000);
+    const paused = await createJob({ kind: 'recurring', schedule: { every_n_minutes: 1 }, nextRunAt: past, state: 'paused' });
+    const deleted = await createJob({ kind: 'recurring', schedule: { every_n_minutes: 1 }, nextRunAt: past, deletedAt: NOW });
+    const future = await createJob({ kind: 'recurring', schedule: { every_n_minutes: 1 }, nextRunAt: new Date(NOW.getTime() + 1_000) });
+    expect(await replica().tick()).toBe(0);
+    for (const job of [paused, deleted]) expect(await queuedFor(job.id, past)).toHaveLength(0);
+    expect(await queuedFor(future.id, future.nextRunAt!)).toHaveLength(0);
+    // Once its time comes, the future job fires: a change of next_run_at needs no restart.
+    expect(await replica(new Date(NOW.getTime() + 1_000)).tick()).toBe(1);
+  });
+
+  it('fires cron jobs at their next occurrence in their time zone', async () => {
+    const slot = new Date('2026-06-01T11:30:00.000Z'); // 13:30 in Berlin (CEST)
+    const job = await createJob({ kind: 'cron', schedule: { cron: '30 13 * * *', timezone: 'Europe/Berlin' }, nextRunAt: slot });
+    expect(await replica().tick()).toBe(1);
+    expect(await queuedFor(job.id, slot)).toHaveLength(1);
+    expect((await reload(job.id)).nextRunAt).toEqual(new Date('2026-06-02T11:30:00.000Z'));
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * `secret://name` references in outbound header values, and the redaction that keeps resolved
+ * values out of what gets recorded. Pure: the caller loads the values (SecretsService.resolve).
+ */
+
+/** Secret names: letters, digits, `_`, `.` and `-`, 1 to 128 characters. */
+export const SECRET_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * A reference inside a header value. The name is the longest run of name characters after the
+ * scheme, so `secret://api.key.` names `api.key.` (a `.` belongs to names). Global: use it only
+ * with `matchAll`/`replace`, which do not share `lastIndex` state between calls.
+ */
+export const SECRET_REFERENCE = /secret:\/\/([A-Za-z0-9_.-]{1,128})/g;
+
+/** Names referenced in header values (header names are never read), unique, in order of first use. */
+export function secretNamesIn(headers: Readonly<Record<string, string>>): string[] {
+  const names = new Set<string>();
+  for (const value of Object.values(headers)) {
+    for (const match of value.matchAll(SECRET_REFERENCE)) names.add(match[1]);
+  }
+  return [...names];
+}
+
+/**
+ * Replaces each `secret://name` in header values with the secret's value. An unknown name leaves
+ * the literal reference in place (SPEC §9) and is listed in `missing`, so the caller can note it
+ * without failing the request. Header names are copied as they are.
+ */
+export function substituteSecrets(
+  headers: Readonly<Record<string, string>>,
+  lookup: ReadonlyMap<string, string>,
+): { headers: Record<string, string>; missing: string[] } {
+  const missing = new Set<string>();
+  // fromEntries defines own properties: a header named `__proto__` stays a header.
+  const substituted = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      // A replacer function: the secret's text is inserted as is, `$&` and friends included.
+      value.replace(SECRET_REFERENCE, (reference, secretName: string) => {
+        const secret = lookup.get(secretName);
+        if (secret === undefined) {
+          missing.add(secretName);
+          return reference;
+        }
+        return secret;
+      }),
+    ]),
+  );
+  return { headers: substituted, missing: [...missing] };
+}
+
+/** Values shorter than this are not redacted: replacing every "on" or "1" would mangle the text and hide nothing. */
+export const MIN_REDACTED_LENGTH = 4;
+export const REDACTED = '[redacted]';
+
+/**
+ * Replaces every occurrence of each secret value in `text` with `[redacted]`: applied to response
+ * body previews and response headers, so a target that echoes a secret back (httpbin-style) does
+ * not put it into an execution record. Besides the raw value it also catches the value as it
+ * appears inside a JSON string and percent-encoded, the two ways an echo most often re-encodes it.
+ * One pass over the text, longest candidate first, so overlapping values redact fully and the
+ * marker itself is never re-scanned.
+ */
+export function redactSecrets(text: string, values: readonly string[]): string {
+  const candidates = new Set<string>();
+  for (const value of values) {
+    if (value.length < MIN_REDACTED_LENGTH) continue;
+    candidates.add(value);
+    candidates.add(JSON.stringify(value).slice(1, -1));
+    candidates.add(encodeURIComponent(value));
+  }
+  if (candidates.size === 0 || text === '') return text;
+  const alternatives = [...candidates].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  return text.replace(new RegExp(alternatives.join('|'), 'g'), REDACTED);
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

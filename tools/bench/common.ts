@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Shared pieces of the benchmarks: HTTP calls, a recording target, percentiles, memory probes. */
+export async function call(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+export async function signup(baseUrl: string): Promise<string> {
+  const res = await call(baseUrl, 'POST', '/v1/auth/signup', undefined, {
+    name: 'bench',
+    email: `bench-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`,
+    password: 'benchmark password',
+    workspace_name: 'bench',
+    timezone: 'UTC',
+  });
+  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token;
+}
+
+/** Runs `task` over `items` with at most `concurrency` in flight. */
+export async function pool<T>(items: T[], concurrency: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await task(items[i], i);
+      }
+    }),
+  );
+}
+
+export interface RecordingTarget {
+  url: string;
+  /** receive time (ms since epoch) of each request, in arrival order */
+  arrivals: number[];
+  close(): Promise<void>;
+}
+
+export async function recordingTarget(): Promise<RecordingTarget> {
+  const arrivals: number[] = [];
+  const server: Server = createServer((req, res) => {
+    arrivals.push(Date.now());
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrivals,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Resident memory of a process in MiB: current (VmRSS) and peak since it started (VmHWM). */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** Samples the RSS of each pid every `everyMs`; `stop()` returns the maximum seen per name. */
+export function sampleMemory(pids: Record<string, number>, everyMs = 100) {
+  const max: Record<string, number> = {};
+  const tick = () => {
+    for (const [name, pid] of Object.entries(pids)) {
+      try {
+        max[name] = Math.max(max[name] ?? 0, memoryOf(pid).rss);
+      } catch {
+        // exited
+      }
+    }
+  };
+  tick();
+  const timer = setInterval(tick, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      tick();
+      return max;
+    },
+  };
+}
+
+export const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
