@@ -41,7 +41,9 @@ for (const dir of sourceDirs) {
 }
 // Plain CommonJS helpers under tools/ are used by compiled tools (benchmarks) as they are.
 for (const file of await readdir(path.join(root, 'tools'))) {
-  if (file.endsWith('.cjs')) jobs.push(copyFile(path.join(root, 'tools', file), path.join(outDir, 'tools', file)));
+  if (file.endsWith('.cjs')) {
+    jobs.push(mkdir(path.join(outDir, 'tools'), { recursive: true }).then(() => copyFile(path.join(root, 'tools', file), path.join(outDir, 'tools', file))));
+  }
 }
 await Promise.all(jobs);
 console.log(`build: ${count} files -> dist/ in ${Date.now() - started} ms`);

@@ -7,11 +7,13 @@ import { EXECUTION_READ_MODEL_ENTITIES, ExecutionQueries } from '@trigrun/execut
 import { JOB_ENTITIES, JobsService } from '@trigrun/jobs';
 import type { Messaging } from '@trigrun/messaging';
 import { MESSAGING, ORM, PlatformModule } from '@trigrun/nest';
+import { SECRET_ENTITIES, secretsProviders } from '@trigrun/secrets';
 import { AuthController } from './auth.controller';
 import type { ApiGatewayConfig } from './config';
 import { ExecutionsController } from './executions.controller';
 import { JobsController } from './jobs.controller';
 import { ReadModelConsumer } from './read-model.consumer';
+import { SecretsController } from './secrets.controller';
 
 @Module({})
 export class AppModule {
@@ -19,9 +21,13 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        PlatformModule.forRoot({ service: 'api-gateway', config, entities: [...ACCOUNT_ENTITIES, ...JOB_ENTITIES, ...EXECUTION_READ_MODEL_ENTITIES] }),
+        PlatformModule.forRoot({
+          service: 'api-gateway',
+          config,
+          entities: [...ACCOUNT_ENTITIES, ...JOB_ENTITIES, ...EXECUTION_READ_MODEL_ENTITIES, ...SECRET_ENTITIES],
+        }),
       ],
-      controllers: [AuthController, JobsController, ExecutionsController],
+      controllers: [AuthController, JobsController, ExecutionsController, SecretsController],
       providers: [
         { provide: ACCOUNTS_CONFIG, useValue: { jwtSecret: config.TRIGRUN_JWT_SECRET, signupEnabled: config.TRIGRUN_SIGNUP_ENABLED } },
         AccountsService,
@@ -33,6 +39,7 @@ export class AppModule {
         },
         { provide: ExecutionQueries, inject: [ORM], useFactory: (orm: MikroORM) => new ExecutionQueries(orm) },
         JobsService,
+        ...secretsProviders(config),
         ReadModelConsumer,
       ],
     };

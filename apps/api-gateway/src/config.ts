@@ -1,7 +1,9 @@
 import { bool, custom, optionalStr, parseConfig, platformSchema, str } from '@trigrun/config';
+import { secretsConfigSchema } from '@trigrun/secrets';
 
 export const apiGatewaySchema = {
   ...platformSchema,
+  ...secretsConfigSchema,
   TRIGRUN_JWT_SECRET: str({ minLength: 32, secret: true }),
   TRIGRUN_SIGNUP_ENABLED: bool({ default: true }),
   /** Local mode only: the public token endpoints are forwarded to trigger-ingest at this URL. */

@@ -41,6 +41,13 @@ describe('substituteSecrets', () => {
     expect(result.missing).toEqual(missing);
   });
 
+  it('leaves a reference injected through a rendered template literal when the lookup comes from the stored headers', () => {
+    const stored = { authorization: 'Bearer secret://API_TOKEN', 'x-note': '{{trigger.body.note}}' };
+    const rendered = { authorization: 'Bearer secret://API_TOKEN', 'x-note': 'secret://USER' };
+    const wanted = new Map(secretNamesIn(stored).map((name) => [name, lookup.get(name)!]));
+    expect(substituteSecrets(rendered, wanted)).toEqual({ headers: { authorization: 'Bearer tok-123', 'x-note': 'secret://USER' }, missing: ['USER'] });
+  });
+
   it('does not modify its input', () => {
     const headers = { authorization: 'Bearer secret://API_TOKEN' };
     substituteSecrets(headers, lookup);

@@ -13,7 +13,11 @@ export const SECRET_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
  */
 export const SECRET_REFERENCE = /secret:\/\/([A-Za-z0-9_.-]{1,128})/g;
 
-/** Names referenced in header values (header names are never read), unique, in order of first use. */
+/**
+ * Names referenced in header values (header names are never read), unique, in order of first use.
+ * Call it on the stored, unrendered headers: rendered values can carry trigger input, and a
+ * reference smuggled in that way must not widen the set of secrets resolved.
+ */
 export function secretNamesIn(headers: Readonly<Record<string, string>>): string[] {
   const names = new Set<string>();
   for (const value of Object.values(headers)) {

@@ -1,45 +1,32 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '@trigrun/accounts';
-import { createOrm, migrate, MIGRATIONS } from '@trigrun/database';
+import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
 import { ApiError } from '@trigrun/nest';
 import { ulid } from '@trigrun/util';
-import { Client } from 'pg';
-// Transitional, until @trigrun/database registers the migration (see applySecretsMigration).
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { Migration0003Secrets } from '../../platform/database/src/migrations/0003-secrets';
 import { SecretCipher, SecretDecryptionError } from './secret-cipher';
 import { SECRET_ENTITIES } from './secret.entity';
 import { SecretsService, secretAad } from './secrets.service';
 
 const ADMIN_URL = process.env.TRIGRUN_IT_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const MIGRATION_NAME = '0003-secrets';
 
 const KEY_1 = randomBytes(32);
 const KEY_2 = randomBytes(32);
 
 describe('SecretsService (real Postgres)', () => {
-  const dbName = `trigrun_it_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  let db: ScratchDatabase;
   let orm: MikroORM;
-  let sql: Client;
+  let sql: ScratchDatabase['sql'];
   let service: SecretsService;
 
   beforeAll(async () => {
-    await admin((c) => c.query(`create database "${dbName}"`));
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${dbName}`;
-    orm = await createOrm({ url: url.toString(), entities: SECRET_ENTITIES });
-    await migrate(orm);
-    if (!MIGRATIONS.some((m) => m.name === MIGRATION_NAME)) await applySecretsMigration(orm);
-    sql = new Client({ connectionString: url.toString() });
-    await sql.connect();
+    db = await createScratchDatabase(ADMIN_URL, SECRET_ENTITIES);
+    ({ orm, sql } = db);
     service = new SecretsService(orm, new SecretCipher({ current: { version: 1, key: KEY_1 }, previous: new Map() }));
   });
 
   afterAll(async () => {
-    await sql?.end().catch(() => undefined);
-    await orm?.close(true).catch(() => undefined);
-    await admin((c) => c.query(`drop database if exists "${dbName}" with (force)`));
+    await db?.dispose();
   });
 
   async function workspace(role: Principal['role'] = 'owner'): Promise<Principal> {
@@ -184,15 +171,21 @@ describe('SecretsService (real Postgres)', () => {
       ['OLD', 1],
     ]);
 
-    // Other tests' rows share the table, the copied (undecryptable) row of the test above included:
-    // it is reported, not fatal, and left as it was.
-    const copied = await sql.query("select id, ciphertext from secrets where name = 'COPIED' order by id");
+    // A row that cannot open (here: copied into another workspace) is reported, not fatal, and left
+    // as it was. Other tests' rows share the table; the rewrite covers every workspace.
+    const elsewhere = await workspace();
+    const copiedId = `sec_${ulid()}`;
+    await sql.query(
+      `insert into secrets (id, workspace_id, name, ciphertext, key_version, created_at)
+       select $1, $2, name, ciphertext, key_version, created_at from secrets where workspace_id = $3 and name = 'OLD'`,
+      [copiedId, elsewhere.workspaceId, owner.workspaceId],
+    );
     const report = await rotated.reencryptWithCurrentKey(3);
-    expect(report.rewritten).toBeGreaterThanOrEqual(2);
-    expect(report.undecryptable).toEqual([copied.rows[1].id]);
-    const { rows } = await sql.query('select id, ciphertext from secrets where key_version <> 2');
-    expect(rows).toEqual([copied.rows[1]]);
-    expect(await rotated.reencryptWithCurrentKey()).toEqual({ rewritten: 0, undecryptable: [copied.rows[1].id] });
+    expect(report.rewritten).toBeGreaterThanOrEqual(1);
+    expect(report.undecryptable).toContain(copiedId);
+    const { rows } = await sql.query('select id from secrets where key_version <> 2 order by id');
+    expect(rows.map((r) => r.id)).toEqual([...report.undecryptable].sort());
+    expect(await rotated.reencryptWithCurrentKey()).toEqual({ rewritten: 0, undecryptable: report.undecryptable });
 
     // The retired key is no longer needed.
     const v2Only = new SecretsService(orm, new SecretCipher({ current: { version: 2, key: KEY_2 }, previous: new Map() }));
@@ -211,29 +204,3 @@ describe('SecretsService (real Postgres)', () => {
     expect(rows[0].n).toBe(0);
   });
 });
-
-/**
- * Until orm.ts registers 0003 in MIGRATIONS, `migrate` does not know it: run its statements here,
- * down then up, so the down path is exercised too. Once registered this is skipped.
- */
-async function applySecretsMigration(orm: MikroORM): Promise<void> {
-  const connection = orm.em.getConnection();
-  const run = async (step: 'up' | 'down') => {
-    const migration = new Migration0003Secrets(orm.em.getDriver(), orm.config);
-    await migration[step]();
-    for (const query of migration.getQueries()) await connection.execute(query as string);
-  };
-  await run('up');
-  await run('down');
-  await run('up');
-}
-
-async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}

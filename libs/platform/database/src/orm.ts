@@ -2,11 +2,15 @@ import { MikroORM, type EntitySchema } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { Migration0001Initial } from './migrations/0001-initial';
 import { Migration0002JobLaunchedAt } from './migrations/0002-job-launched-at';
+import { Migration0003Secrets } from './migrations/0003-secrets';
+import { Migration0004DueJobsIndex } from './migrations/0004-due-jobs-index';
 
 /** Every migration, in order. Listed explicitly: globs do not survive a build. */
 export const MIGRATIONS = [
   { name: '0001-initial', class: Migration0001Initial },
   { name: '0002-job-launched-at', class: Migration0002JobLaunchedAt },
+  { name: '0003-secrets', class: Migration0003Secrets },
+  { name: '0004-due-jobs-index', class: Migration0004DueJobsIndex },
 ];
 
 export interface OrmOptions {

@@ -16,8 +16,8 @@ export interface CronExpression {
   /** 0 = Sunday … 6 = Saturday. */
   readonly daysOfWeek: readonly number[];
   /**
-   * Whether the day-of-month / day-of-week field starts with `*`. Cron ORs the two day fields
-   * only when neither does; `*` and `* /n` (without the space) count as unrestricted.
+   * Whether the day-of-month / day-of-week field starts with `*` (a bare star, or a star with a
+   * step). Cron ORs the two day fields only when neither does.
    */
   readonly dayOfMonthStar: boolean;
   readonly dayOfWeekStar: boolean;

@@ -170,7 +170,7 @@ function parseIsoInstant(text: string): Date | null {
     if (oh > 23 || om > 59) return null;
     offsetMinutes = (zone!.startsWith('-') ? -1 : 1) * (oh * 60 + om);
   }
-  const ms = Math.floor(Number(`0.${fraction || '0'}`) * 1000);
+  const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
   const wall = new Date(0);
   wall.setUTCFullYear(y, mo - 1, d);
   wall.setUTCHours(h, mi, s, ms);
