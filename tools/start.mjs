@@ -63,7 +63,9 @@ async function main() {
   for (const name of SERVICES) {
     const serviceEnv = { ...env, PORT: String(ports[name]), TRIGRUN_INSTANCE: name };
     if (name === 'api-gateway') serviceEnv.TRIGRUN_TRIGGER_INGEST_URL = `http://127.0.0.1:${ports['trigger-ingest']}`;
-    startChild(name, 'node', ['--enable-source-maps', `dist/apps/${name}/src/main.js`], serviceEnv);
+    // TRIGRUN_NODE_ARGS: extra node flags for every service, e.g. "--cpu-prof" when profiling.
+    const nodeArgs = (env.TRIGRUN_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+    startChild(name, 'node', ['--enable-source-maps', ...nodeArgs, `dist/apps/${name}/src/main.js`], serviceEnv);
   }
   await Promise.all(SERVICES.map((name) => waitReady(name, ports[name])));
 

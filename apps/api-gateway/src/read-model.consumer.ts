@@ -14,7 +14,8 @@ export class ReadModelConsumer extends HostedConsumer {
   private readonly projector: ExecutionProjector;
 
   constructor(@InjectMessaging() messaging: Messaging, @InjectOrm() orm: MikroORM, @InjectConfig() private readonly config: ApiGatewayConfig) {
-    super(messaging, executionConsumerOptions(config, CONSUMERS.apiGatewayReadModel, 16));
+    // One batch at a time: a batch writes every execution it touches in one transaction.
+    super(messaging, { ...executionConsumerOptions(config, CONSUMERS.apiGatewayReadModel, 1), batchSize: 256 });
     this.projector = new ExecutionProjector(orm);
   }
 
@@ -24,5 +25,9 @@ export class ReadModelConsumer extends HostedConsumer {
 
   protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
     return this.projector.handle(msg, ctx.deliveryCount);
+  }
+
+  protected override handleBatch(deliveries: ReadonlyArray<{ msg: JsMsg; deliveryCount: number }>): Promise<Disposition[]> {
+    return this.projector.handleBatch(deliveries);
   }
 }

@@ -43,8 +43,22 @@ export class CallbackSender {
     },
   ) {}
 
+  /**
+   * Whether each execution seen queued has callbacks: most do not, and their end then needs no
+   * read of the stream. Bounded; an execution not in it (a restart, an eviction) is loaded.
+   */
+  private readonly wantsCallback = new Map<string, boolean>();
+
   async handle(event: ExecutionEvent, deliveryCount: number, signal?: AbortSignal): Promise<Disposition> {
+    if (event.type === 'ExecutionQueued') {
+      this.wantsCallback.set(event.execution_id, !!(event.data.job.on_success_url || event.data.job.on_failure_url));
+      if (this.wantsCallback.size > 100_000) this.wantsCallback.delete(this.wantsCallback.keys().next().value!);
+      return ack();
+    }
     if (event.type !== 'ExecutionSucceeded' && event.type !== 'ExecutionFailed') return ack();
+    const wanted = this.wantsCallback.get(event.execution_id);
+    this.wantsCallback.delete(event.execution_id);
+    if (wanted === false) return ack();
     const loaded = await this.deps.store.load(event.execution_id);
     const queued = loaded.events.find((e) => e.type === 'ExecutionQueued');
     const job = queued?.data.job as JobSnapshot | undefined;

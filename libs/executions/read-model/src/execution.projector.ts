@@ -1,68 +1,136 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { type ExecutionEvent, InvalidEventError, parseExecutionEvent } from '@trigrun/execution-contracts';
 import { type Disposition, ack, nakAfter, term } from '@trigrun/messaging';
 import { type ExecutionView, project } from './execution.projection';
-import { ExecutionRow } from './execution.row';
+import type { ExecutionRow } from './execution.row';
 
 const decoder = new TextDecoder();
 
+export interface Delivery {
+  readonly msg: JsMsg;
+  readonly deliveryCount: number;
+}
+
+interface Item {
+  readonly event: ExecutionEvent;
+  readonly seq: number;
+  readonly deliveryCount: number;
+}
+
 /**
  * Writes the execution read model (and the job fields that follow from executions) from the
- * event stream. The row's `position` is its checkpoint and is written in the same transaction as
- * the row: an event at or below it is a redelivery and is acked untouched; an event beyond the
- * next position waits (nak) for the one before it.
+ * event stream, a batch of deliveries per transaction. The row's `position` is its checkpoint
+ * and is written in the same statement as the row: an event at or below it is a redelivery and
+ * is acked untouched; an event beyond the next position waits (nak) for the one before it.
+ * Events of one execution in a batch are folded in memory and written once.
  */
 export class ExecutionProjector {
   constructor(private readonly orm: MikroORM) {}
 
   async handle(msg: JsMsg, deliveryCount = 1): Promise<Disposition> {
-    let event: ExecutionEvent;
-    try {
-      event = parseExecutionEvent(JSON.parse(decoder.decode(msg.data)));
-    } catch (error) {
-      if (error instanceof InvalidEventError || error instanceof SyntaxError) return term(`unreadable event: ${(error as Error).message}`);
-      throw error;
+    return (await this.handleBatch([{ msg, deliveryCount }]))[0];
+  }
+
+  async handleBatch(deliveries: readonly Delivery[]): Promise<Disposition[]> {
+    const dispositions: Disposition[] = new Array(deliveries.length);
+    const items: Array<Item & { index: number }> = [];
+    deliveries.forEach(({ msg, deliveryCount }, index) => {
+      try {
+        items.push({ event: parseExecutionEvent(JSON.parse(decoder.decode(msg.data))), seq: msg.seq, deliveryCount, index });
+      } catch (error) {
+        if (!(error instanceof InvalidEventError || error instanceof SyntaxError)) throw error;
+        dispositions[index] = term(`unreadable event: ${(error as Error).message}`);
+      }
+    });
+    if (items.length > 0) {
+      const applied = await this.orm.em.fork().transactional((em) => this.applyBatch(em, items));
+      items.forEach((item, i) => (dispositions[item.index] = applied[i]));
     }
-    return this.orm.em.fork().transactional((em) => this.apply(em, event, msg.seq, deliveryCount));
+    return dispositions;
   }
 
   async apply(em: EntityManager, event: ExecutionEvent, seq: number, deliveryCount = 1): Promise<Disposition> {
-    const row = await em.findOne(ExecutionRow, { id: event.execution_id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    const current = row ? viewOf(row) : null;
-    if (current && event.position <= current.position) return ack();
-    // An earlier event of this execution is still on its way: wait for it, backing off.
-    if (event.position !== (current?.position ?? 0) + 1) return nakAfter(Math.min(250 * 2 ** Math.min(deliveryCount - 1, 7), 30_000));
-    const next = project(current, event);
-    if (!next) return term(`${event.type} at position ${event.position} has no execution to apply to`);
-    const target = row ?? em.create(ExecutionRow, { id: next.id } as ExecutionRow);
-    Object.assign(target, rowFieldsOf(next), { lastSeq: seq, updatedAt: new Date() });
-    await em.flush();
-    await this.applyToJob(em, event, next);
-    return ack();
+    return (await this.applyBatch(em, [{ event, seq, deliveryCount }]))[0];
   }
 
-  /** Executions move their job: last_run_at, and `completed` after the one run of a one_time or scheduled job. */
-  private async applyToJob(em: EntityManager, event: ExecutionEvent, view: ExecutionView): Promise<void> {
-    if (event.type === 'ExecutionStarted') {
-      await em.execute('update jobs set last_run_at = greatest(coalesce(last_run_at, ?), ?) where id = ?', [
-        event.occurred_at,
-        event.occurred_at,
-        event.job_id,
-      ]);
+  async applyBatch(em: EntityManager, items: readonly Item[]): Promise<Disposition[]> {
+    // Plain SQL on the hot path: the ORM's entity bookkeeping cost more CPU than the database work.
+    const ids = [...new Set(items.map((i) => i.event.execution_id))];
+    const rows = await em.execute<RawExecutionRow[]>(
+      `select ${COLUMNS.join(', ')} from executions where id in (${ids.map(() => '?').join(', ')}) order by id for update`,
+      ids,
+    );
+    const views = new Map<string, ExecutionView | null>(rows.map((r) => [r.id as string, viewOfRaw(r)]));
+    const changed = new Map<string, { view: ExecutionView; seq: number }>();
+    const jobEffects: ExecutionEvent[] = [];
+    // In stream order, so each execution's events fold in position order.
+    const order = items.map((item, i) => ({ item, i })).sort((a, b) => a.item.seq - b.item.seq);
+    const dispositions: Disposition[] = new Array(items.length);
+    for (const { item, i } of order) {
+      const { event, seq, deliveryCount } = item;
+      const current = views.get(event.execution_id) ?? null;
+      if (current && event.position <= current.position) {
+        dispositions[i] = ack();
+        continue;
+      }
+      if (event.position !== (current?.position ?? 0) + 1) {
+        // An earlier event of this execution is still on its way: wait for it, backing off.
+        dispositions[i] = nakAfter(Math.min(250 * 2 ** Math.min(deliveryCount - 1, 7), 30_000));
+        continue;
+      }
+      const next = project(current, event);
+      if (!next) {
+        dispositions[i] = term(`${event.type} at position ${event.position} has no execution to apply to`);
+        continue;
+      }
+      views.set(event.execution_id, next);
+      changed.set(event.execution_id, { view: next, seq });
+      jobEffects.push(event);
+      dispositions[i] = ack();
     }
-    const ended = event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed';
-    if (ended && view.trigger === 'schedule' && (view.kind === 'one_time' || view.kind === 'scheduled')) {
-      await em.execute("update jobs set state = 'completed', next_run_at = null, updated_at = ? where id = ? and state = 'active'", [
-        event.occurred_at,
-        event.job_id,
-      ]);
+    if (changed.size > 0) {
+      const values = [...changed.values()];
+      await em.execute(upsertSql(values.length), values.flatMap(({ view, seq }) => valuesOf(view, seq)));
+    }
+    await this.applyJobEffects(em, jobEffects, views);
+    return dispositions;
+  }
+
+  /**
+   * Executions move their job: last_run_at, and `completed` after the one run of a one_time or
+   * scheduled job. One statement per kind of change for the whole batch.
+   */
+  private async applyJobEffects(em: EntityManager, events: readonly ExecutionEvent[], views: ReadonlyMap<string, ExecutionView | null>): Promise<void> {
+    const lastRun = new Map<string, string>();
+    const completed = new Map<string, string>();
+    for (const event of events) {
+      const view = views.get(event.execution_id)!;
+      if (event.type === 'ExecutionStarted' && (lastRun.get(event.job_id) ?? '') < event.occurred_at) lastRun.set(event.job_id, event.occurred_at);
+      const ended = event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed';
+      if (ended && view.trigger === 'schedule' && (view.kind === 'one_time' || view.kind === 'scheduled')) completed.set(event.job_id, event.occurred_at);
+    }
+    const values = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+    if (lastRun.size > 0) {
+      const rows = values(lastRun);
+      await em.execute(
+        `update jobs set last_run_at = greatest(coalesce(last_run_at, v.t), v.t)
+         from (values ${rows.map(() => '(?, ?::timestamptz)').join(', ')}) as v(id, t) where jobs.id = v.id`,
+        rows.flat(),
+      );
+    }
+    if (completed.size > 0) {
+      const rows = values(completed);
+      await em.execute(
+        `update jobs set state = 'completed', next_run_at = null, updated_at = v.t
+         from (values ${rows.map(() => '(?, ?::timestamptz)').join(', ')}) as v(id, t) where jobs.id = v.id and jobs.state = 'active'`,
+        rows.flat(),
+      );
     }
   }
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const date = (s: string | null) => (s ? new Date(s) : null);
 
 export function viewOf(row: ExecutionRow): ExecutionView {
   return {
@@ -87,27 +155,6 @@ export function viewOf(row: ExecutionRow): ExecutionView {
   };
 }
 
-function rowFieldsOf(view: ExecutionView): Partial<ExecutionRow> {
-  return {
-    workspaceId: view.workspaceId,
-    jobId: view.jobId,
-    jobName: view.jobName,
-    kind: view.kind,
-    status: view.status,
-    trigger: view.trigger,
-    scheduledFor: date(view.scheduledFor),
-    queuedAt: new Date(view.queuedAt),
-    startedAt: date(view.startedAt),
-    finishedAt: date(view.finishedAt),
-    durationMs: view.durationMs,
-    attempts: storable([...view.attempts]),
-    triggerInput: storable(view.triggerInput),
-    finalOutput: storable(view.finalOutput),
-    error: view.error,
-    replayOf: view.replayOf,
-    position: view.position,
-  };
-}
 
 /** jsonb cannot hold U+0000 in strings; anything a target or a webhook sent may contain it. */
 function storable<T>(value: T): T {
@@ -117,4 +164,87 @@ function storable<T>(value: T): T {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)])) as T;
   }
   return value;
+}
+
+/** The columns the projection owns, in upsert order. */
+const COLUMNS = [
+  'id',
+  'workspace_id',
+  'job_id',
+  'job_name',
+  'kind',
+  'status',
+  'trigger',
+  'scheduled_for',
+  'queued_at',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'attempts',
+  'trigger_input',
+  'final_output',
+  'error',
+  'replay_of',
+  'position',
+  'last_seq',
+] as const;
+const JSON_COLUMNS = new Set(['attempts', 'trigger_input', 'final_output', 'error']);
+const ROW_PLACEHOLDERS = `(${COLUMNS.map((c) => (JSON_COLUMNS.has(c) ? '?::jsonb' : '?')).join(', ')}, now())`;
+/** One statement for a batch; a row only moves forward (a concurrent duplicate writes nothing). */
+const upsertSql = (rows: number) => `insert into executions (${COLUMNS.join(', ')}, updated_at)
+  values ${Array.from({ length: rows }, () => ROW_PLACEHOLDERS).join(', ')}
+  on conflict (id) do update set ${COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}, updated_at = now()
+  where executions.position < excluded.position`;
+
+type RawExecutionRow = Record<(typeof COLUMNS)[number], unknown>;
+
+function viewOfRaw(row: RawExecutionRow): ExecutionView {
+  const time = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null ? null : new Date(v as string).toISOString());
+  return {
+    id: row.id as string,
+    workspaceId: row.workspace_id as string,
+    jobId: row.job_id as string,
+    jobName: row.job_name as string,
+    kind: row.kind as ExecutionView['kind'],
+    status: row.status as ExecutionView['status'],
+    trigger: row.trigger as ExecutionView['trigger'],
+    scheduledFor: time(row.scheduled_for),
+    queuedAt: time(row.queued_at)!,
+    startedAt: time(row.started_at),
+    finishedAt: time(row.finished_at),
+    durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+    attempts: row.attempts as ExecutionView['attempts'],
+    triggerInput: row.trigger_input,
+    finalOutput: row.final_output,
+    error: row.error as ExecutionView['error'],
+    replayOf: row.replay_of as string | null,
+    position: Number(row.position),
+  };
+}
+
+function valuesOf(view: ExecutionView, seq: number): unknown[] {
+  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(storable(v)));
+  return [
+    view.id,
+    view.workspaceId,
+    view.jobId,
+    view.jobName,
+    view.kind,
+    view.status,
+    view.trigger,
+    view.scheduledFor,
+    view.queuedAt,
+    view.startedAt,
+    view.finishedAt,
+    view.durationMs,
+    json(view.attempts),
+    json(view.triggerInput),
+    json(view.finalOutput),
+    json(view.error),
+    view.replayOf,
+    view.position,
+    seq,
+  ];
 }

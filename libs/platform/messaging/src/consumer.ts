@@ -22,13 +22,23 @@ export interface MessageContext {
 }
 
 export type MessageHandler = (msg: JsMsg, ctx: MessageContext) => Promise<Disposition>;
+export type BatchHandler = (deliveries: ReadonlyArray<{ msg: JsMsg; deliveryCount: number }>) => Promise<Disposition[]>;
+
+/** How long a batch waits for more messages before it is handed over. */
+const BATCH_WAIT_MS = 5;
 
 export interface ConsumerRunnerOptions {
   readonly js: JetStreamClient;
   readonly stream: string;
   readonly durable: string;
   readonly handler: MessageHandler;
-  /** Messages processed at once. */
+  /**
+   * Batch mode: messages are handed over together (up to `maxBatch`, or whatever arrived within a
+   * few milliseconds) and `concurrency` counts batches. For handlers that write many messages
+   * in one transaction.
+   */
+  readonly batch?: { readonly maxBatch: number; readonly handler: BatchHandler };
+  /** Messages (or, in batch mode, batches) processed at once. */
   readonly concurrency: number;
   readonly ackWaitMs: number;
   readonly logger: { error(message: string, meta?: object): void; warn(message: string, meta?: object): void };
@@ -51,6 +61,8 @@ export class ConsumerRunner {
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
   private stopping = false;
+  private pending: JsMsg[] = [];
+  private batchTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: ConsumerRunnerOptions) {
     // Every in-flight handler listens on the one shutdown signal.
@@ -73,9 +85,43 @@ export class ConsumerRunner {
         msg.nak();
         continue;
       }
+      if (this.opts.batch) {
+        this.pending.push(msg);
+        if (this.pending.length >= this.opts.batch.maxBatch) await this.dispatchBatch();
+        else this.batchTimer ??= setTimeout(() => void this.dispatchBatch(), BATCH_WAIT_MS);
+        continue;
+      }
       while (this.inFlight.size >= this.opts.concurrency) await Promise.race(this.inFlight);
       const task = this.process(msg).finally(() => this.inFlight.delete(task));
       this.inFlight.add(task);
+    }
+  }
+
+  private async dispatchBatch(): Promise<void> {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    while (this.inFlight.size >= this.opts.concurrency) await Promise.race(this.inFlight);
+    // Whatever arrived while the previous batch was busy goes together.
+    const batch = this.pending.splice(0, this.pending.length);
+    if (batch.length === 0) return;
+    const task = this.processBatch(batch).finally(() => this.inFlight.delete(task));
+    this.inFlight.add(task);
+  }
+
+  private async processBatch(batch: JsMsg[]): Promise<void> {
+    const heartbeat = setInterval(() => batch.forEach((m) => m.working()), Math.max(500, Math.floor(this.opts.ackWaitMs / 3)));
+    try {
+      const dispositions = await this.opts.batch!.handler(batch.map((msg) => ({ msg, deliveryCount: msg.info.deliveryCount })));
+      await Promise.all(batch.map((msg, i) => this.settle(msg, dispositions[i])));
+    } catch (error) {
+      this.opts.logger.error('batch handler failed; messages will be redelivered', {
+        durable: this.opts.durable,
+        messages: batch.length,
+        error: (error as Error)?.message,
+      });
+      for (const msg of batch) msg.nak(retryDelayMs(msg.info.deliveryCount));
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 
@@ -83,20 +129,7 @@ export class ConsumerRunner {
     const heartbeat = setInterval(() => msg.working(), Math.max(500, Math.floor(this.opts.ackWaitMs / 3)));
     const ctx: MessageContext = { working: () => msg.working(), deliveryCount: msg.info.deliveryCount, signal: this.abort.signal };
     try {
-      const disposition = await this.opts.handler(msg, ctx);
-      switch (disposition.type) {
-        case 'ack':
-          await msg.ackAck().catch(() => msg.ack());
-          break;
-        case 'nak':
-          msg.nak(disposition.delayMs);
-          break;
-        case 'term':
-          await this.recordDeadLetter(msg, disposition.reason);
-          this.opts.logger.warn('message terminated', { durable: this.opts.durable, seq: msg.seq, reason: disposition.reason });
-          msg.term(disposition.reason);
-          break;
-      }
+      await this.settle(msg, await this.opts.handler(msg, ctx));
     } catch (error) {
       this.opts.logger.error('handler failed; message will be redelivered', {
         durable: this.opts.durable,
@@ -107,6 +140,26 @@ export class ConsumerRunner {
       msg.nak(retryDelayMs(msg.info.deliveryCount));
     } finally {
       clearInterval(heartbeat);
+    }
+  }
+
+  /**
+   * Applies a disposition. A plain ack suffices: the effect is already durable, and an ack the
+   * server never saw only means one harmless redelivery.
+   */
+  private async settle(msg: JsMsg, disposition: Disposition): Promise<void> {
+    switch (disposition.type) {
+      case 'ack':
+        msg.ack();
+        break;
+      case 'nak':
+        msg.nak(disposition.delayMs);
+        break;
+      case 'term':
+        await this.recordDeadLetter(msg, disposition.reason);
+        this.opts.logger.warn('message terminated', { durable: this.opts.durable, seq: msg.seq, reason: disposition.reason });
+        msg.term(disposition.reason);
+        break;
     }
   }
 
@@ -127,6 +180,8 @@ export class ConsumerRunner {
     if (this.stopping) return;
     this.stopping = true;
     await this.messages?.close().catch(() => undefined);
+    clearTimeout(this.batchTimer);
+    for (const msg of this.pending.splice(0)) msg.nak();
     const drained = Promise.all([...this.inFlight]);
     const timedOut = await Promise.race([drained.then(() => false), delay(graceMs).then(() => true)]);
     if (timedOut) this.abort.abort();

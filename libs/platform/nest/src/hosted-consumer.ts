@@ -9,6 +9,8 @@ export interface HostedConsumerOptions {
   readonly ackWaitMs: number;
   readonly shutdownGraceMs: number;
   readonly deadLetterSubject?: string;
+  /** Hand messages to handleBatch() in batches of up to this many (see ConsumerRunner). */
+  readonly batchSize?: number;
 }
 
 /**
@@ -34,6 +36,11 @@ export abstract class HostedConsumer implements OnApplicationBootstrap, BeforeAp
 
   protected abstract handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition>;
 
+  /** Batch mode (options.batchSize): one call for many messages, one disposition each. */
+  protected handleBatch(deliveries: ReadonlyArray<{ msg: JsMsg; deliveryCount: number }>): Promise<Disposition[]> {
+    return Promise.reject(new Error(`${this.options.durable} has a batchSize but no handleBatch (${deliveries.length} messages)`));
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     await this.prepare();
     this.runner = new ConsumerRunner({
@@ -44,6 +51,7 @@ export abstract class HostedConsumer implements OnApplicationBootstrap, BeforeAp
       ackWaitMs: this.options.ackWaitMs,
       handler: (msg, ctx) => this.handle(msg, ctx),
       deadLetterSubject: this.options.deadLetterSubject,
+      batch: this.options.batchSize ? { maxBatch: this.options.batchSize, handler: (deliveries) => this.handleBatch(deliveries) } : undefined,
       logger: {
         error: (message, meta) => this.logger.error(message, meta),
         warn: (message, meta) => this.logger.warn(message, meta),
