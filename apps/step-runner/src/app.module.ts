@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { PlatformModule } from '@trigrun/nest';
+import { SECRET_ENTITIES, secretsProviders } from '@trigrun/secrets';
 import type { StepRunnerConfig } from './config';
 import { EngineConsumer } from './engine.consumer';
 
@@ -8,8 +9,8 @@ export class AppModule {
   static forRoot(config: StepRunnerConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: 'step-runner', config, entities: [] })],
-      providers: [EngineConsumer],
+      imports: [PlatformModule.forRoot({ service: 'step-runner', config, entities: [...SECRET_ENTITIES] })],
+      providers: [...secretsProviders(config), EngineConsumer],
     };
   }
 }

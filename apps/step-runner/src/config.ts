@@ -1,8 +1,10 @@
 import { custom, int, parseConfig, platformSchema } from '@trigrun/config';
 import { parseAllowlist } from '@trigrun/http-client';
+import { secretsConfigSchema } from '@trigrun/secrets';
 
 export const stepRunnerSchema = {
   ...platformSchema,
+  ...secretsConfigSchema,
   /** Comma-separated CIDRs and host names admitted as private targets (SPEC §14). Empty: public targets only. */
   TRIGRUN_OUTBOUND_ALLOWLIST: custom((raw) => {
     parseAllowlist(raw);

@@ -5,6 +5,7 @@ import { ExecutionEngine, ExecutionStore, declareTopology, executionConsumerOpti
 import { GuardedHttpClient } from '@trigrun/http-client';
 import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging } from '@trigrun/nest';
+import { SecretsService, redactSecrets, secretNamesIn, substituteSecrets } from '@trigrun/secrets';
 import type { StepRunnerConfig } from './config';
 
 /** Advances executions: starts them, sends their requests, records attempts and outcomes. */
@@ -12,11 +13,17 @@ import type { StepRunnerConfig } from './config';
 export class EngineConsumer extends HostedConsumer {
   private readonly engine: ExecutionEngine;
 
-  constructor(@InjectMessaging() messaging: Messaging, @InjectConfig() private readonly config: StepRunnerConfig) {
+  constructor(
+    @InjectMessaging() messaging: Messaging,
+    @InjectConfig() private readonly config: StepRunnerConfig,
+    secrets: SecretsService,
+  ) {
     super(messaging, executionConsumerOptions(config, CONSUMERS.stepRunnerEngine, config.TRIGRUN_ENGINE_CONCURRENCY));
     this.engine = new ExecutionEngine({
       store: new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE),
       http: new GuardedHttpClient({ allowlist: config.TRIGRUN_OUTBOUND_ALLOWLIST, userAgent: 'TrigRun/0.1' }),
+      secrets,
+      references: { secretNamesIn, substituteSecrets, redactSecrets },
       now: () => new Date(),
       random: Math.random,
       logger: { warn: (m, meta) => this.logger.warn(m, meta), debug: (m, meta) => this.logger.debug(m, meta) },

@@ -65,6 +65,7 @@ describe('step-runner under kill -9', () => {
         TRIGRUN_DATABASE_URL: process.env.TRIGRUN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
         TRIGRUN_ACK_WAIT_MS: '2000',
         TRIGRUN_OUTBOUND_ALLOWLIST: '127.0.0.1/32',
+        TRIGRUN_MASTER_KEY: randomBytes(32).toString('base64'),
         TRIGRUN_LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -11,7 +11,13 @@ export interface ExecutionEventData {
   };
   ExecutionStarted: { readonly variables: ExecutionVariables };
   /** step_id is null for request jobs; next_attempt_at is set when another attempt will follow. */
-  AttemptRecorded: { readonly step_id: string | null; readonly attempt: AttemptRecord; readonly next_attempt_at: string | null };
+  AttemptRecorded: {
+    readonly step_id: string | null;
+    readonly attempt: AttemptRecord;
+    readonly next_attempt_at: string | null;
+    /** The rendered response_output_template of a successful attempt (becomes final_output). */
+    readonly output?: unknown;
+  };
   ExecutionSucceeded: { readonly final_output: unknown };
   ExecutionFailed: { readonly error: ExecutionError };
 }

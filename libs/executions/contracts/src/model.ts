@@ -44,6 +44,8 @@ export interface AttemptRecord {
   readonly errorClass: string | null;
   readonly errorMessage: string | null;
   readonly startedAt: string;
+  /** `secret://` references sent as literal text because no such secret exists (SPEC §9). */
+  readonly missingSecrets?: readonly string[];
 }
 
 export interface ExecutionError {

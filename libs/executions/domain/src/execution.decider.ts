@@ -44,6 +44,8 @@ export type ExecutionState =
       readonly attempts: readonly AttemptRecord[];
       /** Set while a retry is pending; null when the last attempt settled the outcome or none ran yet. */
       readonly nextAttemptAt: string | null;
+      /** The output of the last attempt, for final_output. */
+      readonly output: unknown;
     } & Known)
   | ({ readonly status: 'succeeded' | 'failed'; readonly attempts: readonly AttemptRecord[]; readonly error: ExecutionError | null } & Known);
 
@@ -60,7 +62,7 @@ export type ExecutionCommand =
       readonly triggerInput: unknown;
     }
   | { readonly type: 'StartExecution'; readonly now: string; readonly uuid: string }
-  | { readonly type: 'RecordAttempt'; readonly attempt: AttemptRecord; readonly now: string; readonly jitter: number }
+  | { readonly type: 'RecordAttempt'; readonly attempt: AttemptRecord; readonly now: string; readonly jitter: number; readonly output?: unknown }
   | { readonly type: 'FinishExecution' }
   | { readonly type: 'FailExecution'; readonly error: ExecutionError };
 
@@ -100,9 +102,15 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
       const nextAttemptAt = retry
         ? new Date(Date.parse(command.now) + backoffMs(command.attempt.number, command.jitter)).toISOString()
         : null;
-      const recorded = event('AttemptRecorded', { step_id: null, attempt: command.attempt, next_attempt_at: nextAttemptAt });
+      const output = command.attempt.status === 'SUCCESS' ? (command.output ?? null) : null;
+      const recorded = event('AttemptRecorded', {
+        step_id: null,
+        attempt: command.attempt,
+        next_attempt_at: nextAttemptAt,
+        ...(output !== null ? { output } : {}),
+      });
       if (retry) return [recorded];
-      return [recorded, outcomeOf(command.attempt, state.job)];
+      return [recorded, outcomeOf(command.attempt, output)];
     }
     case 'FinishExecution': {
       // Closes an execution whose last attempt settled it but whose outcome event was never written
@@ -110,7 +118,7 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
       if (state.status !== 'running') return ignore(`nothing to finish while ${state.status}`);
       const last = state.attempts.at(-1);
       if (!last || state.nextAttemptAt !== null) return ignore('the outcome is not settled yet');
-      return [outcomeOf(last, state.job)];
+      return [outcomeOf(last, state.output)];
     }
     case 'FailExecution':
       if (state.status === 'initial' || state.status === 'succeeded' || state.status === 'failed') {
@@ -122,8 +130,8 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
   }
 }
 
-function outcomeOf(attempt: AttemptRecord, _job: JobSnapshot): NewExecutionEvent {
-  if (attempt.status === 'SUCCESS') return event('ExecutionSucceeded', { final_output: null });
+function outcomeOf(attempt: AttemptRecord, output: unknown): NewExecutionEvent {
+  if (attempt.status === 'SUCCESS') return event('ExecutionSucceeded', { final_output: output ?? null });
   return event('ExecutionFailed', { error: attemptError(attempt) });
 }
 
@@ -158,10 +166,10 @@ export function evolve(state: ExecutionState, e: ExecutionEvent): ExecutionState
       };
     case 'ExecutionStarted':
       if (state.status !== 'queued') return state;
-      return { ...state, status: 'running', startedAt: e.occurred_at, variables: e.data.variables, attempts: [], nextAttemptAt: null };
+      return { ...state, status: 'running', startedAt: e.occurred_at, variables: e.data.variables, attempts: [], nextAttemptAt: null, output: null };
     case 'AttemptRecorded':
       if (state.status !== 'running') return state;
-      return { ...state, attempts: [...state.attempts, e.data.attempt], nextAttemptAt: e.data.next_attempt_at };
+      return { ...state, attempts: [...state.attempts, e.data.attempt], nextAttemptAt: e.data.next_attempt_at, output: e.data.output ?? null };
     case 'ExecutionSucceeded':
     case 'ExecutionFailed':
       if (state.status === 'initial') return state;
@@ -181,7 +189,13 @@ export type NextAction =
   | { readonly type: 'none' }
   | { readonly type: 'start' }
   | { readonly type: 'wait'; readonly until: string }
-  | { readonly type: 'send'; readonly attemptNumber: number; readonly request: RequestSpec; readonly variables: ExecutionVariables }
+  | {
+      readonly type: 'send';
+      readonly attemptNumber: number;
+      readonly request: RequestSpec;
+      readonly variables: ExecutionVariables;
+      readonly outputTemplate?: unknown;
+    }
   | { readonly type: 'finish' };
 
 export function nextAction(state: ExecutionState, now: string): NextAction {
@@ -197,7 +211,13 @@ export function nextAction(state: ExecutionState, now: string): NextAction {
       if (state.nextAttemptAt !== null && Date.parse(state.nextAttemptAt) > Date.parse(now)) {
         return { type: 'wait', until: state.nextAttemptAt };
       }
-      return { type: 'send', attemptNumber: state.attempts.length + 1, request: state.job.request, variables: state.variables };
+      return {
+        type: 'send',
+        attemptNumber: state.attempts.length + 1,
+        request: state.job.request,
+        variables: state.variables,
+        outputTemplate: state.job.response_output_template,
+      };
     }
     default:
       return assertNever(state);

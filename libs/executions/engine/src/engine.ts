@@ -3,12 +3,14 @@ import { type ExecutionEvent, InvalidEventError } from '@trigrun/execution-contr
 import { type ExecutionIdentity, evolve, initialState, nextAction } from '@trigrun/execution-domain';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, type MessageContext, ack, nakAfter, term } from '@trigrun/messaging';
-import { outboundRequestOf, attemptRecordOf } from './attempt';
+import { type SecretReferences, type SecretResolver, performAttempt } from './request-attempt';
 import { type ExecutionStore, type LoadedExecution, decodeEvent, newExecutionUuid } from './execution-store';
 
 export interface EngineDeps {
   readonly store: ExecutionStore;
   readonly http: GuardedHttpClient;
+  readonly secrets: SecretResolver;
+  readonly references: SecretReferences;
   readonly now: () => Date;
   readonly random: () => number;
   readonly logger: { warn(message: string, meta?: object): void; debug(message: string, meta?: object): void };
@@ -103,13 +105,24 @@ export class ExecutionEngine {
         await run(() => ({ type: 'FinishExecution' }));
         return ack();
       case 'send': {
-        const startedAt = this.deps.now();
-        const result = await this.deps.http.send({ ...outboundRequestOf(action.request, identity.executionId), signal: ctx.signal });
-        const attempt = attemptRecordOf(action.attemptNumber, startedAt, result, action.request.success_statuses);
+        const result = await performAttempt(this.deps, {
+          workspaceId: identity.workspaceId,
+          executionId: identity.executionId,
+          number: action.attemptNumber,
+          request: action.request,
+          variables: action.variables,
+          outputTemplate: action.outputTemplate,
+          signal: ctx.signal,
+        });
         // Our own shutdown cut the request short: hand the message back rather than record a
         // failure the target never caused. The next delivery repeats the attempt.
         if (ctx.signal.aborted) throw new Error('shutting down: attempt handed back');
-        const outcome = await run(() => ({ type: 'RecordAttempt', attempt, now: this.deps.now().toISOString(), jitter: this.deps.random() }));
+        if (result.kind === 'template_error') {
+          await run(() => ({ type: 'FailExecution', error: { code: 'template_error', message: result.message } }));
+          return ack();
+        }
+        const { attempt, output } = result;
+        const outcome = await run(() => ({ type: 'RecordAttempt', attempt, output, now: this.deps.now().toISOString(), jitter: this.deps.random() }));
         if ('ignored' in outcome) this.deps.logger.debug('attempt result ignored', { execution_id: identity.executionId, reason: outcome.ignored });
         return ack();
       }

@@ -10,6 +10,7 @@ import {
   REQUEST_KINDS,
   SUPPORTED_KINDS,
   normalizeRequest,
+  normalizeResponseOutputTemplate,
   normalizeRetryPolicy,
   optionalCallbackUrl,
   type RequestInput,
@@ -112,7 +113,7 @@ export class JobsService {
       on_failure_url: input.on_failure_url === undefined ? job.onFailureUrl : input.on_failure_url,
       schedule: input.schedule,
       steps: input.steps,
-      response_output_template: input.response_output_template,
+      response_output_template: input.response_output_template === undefined ? job.responseOutputTemplate : input.response_output_template,
       max_workflow_duration_seconds: input.max_workflow_duration_seconds,
     };
     const now = new Date();
@@ -194,7 +195,7 @@ export class JobsService {
         workspaceId: job.workspaceId,
         jobId: job.id,
         trigger,
-        job: snapshotOf({ ...job, request: job.request!, retryPolicy: job.retryPolicy, onSuccessUrl: job.onSuccessUrl, onFailureUrl: job.onFailureUrl }),
+        job: snapshotOf({ ...job, request: job.request! }),
       },
       () => now,
     );
@@ -210,9 +211,8 @@ export class JobsService {
     const retry = normalizeRetryPolicy(input.retry_policy);
     problems.push(...request.problems, ...retry.problems);
     if (input.steps !== undefined && input.steps !== null) problems.push({ field: 'steps', message: `is only for workflow and webhook_trigger jobs` });
-    if (input.response_output_template !== undefined && input.response_output_template !== null) {
-      problems.push({ field: 'response_output_template', message: 'is not supported by this version yet' });
-    }
+    const outputTemplate = normalizeResponseOutputTemplate(input.response_output_template);
+    problems.push(...outputTemplate.problems);
     if (input.max_workflow_duration_seconds !== undefined && input.max_workflow_duration_seconds !== null) {
       problems.push({ field: 'max_workflow_duration_seconds', message: 'is only for workflow and webhook_trigger jobs' });
     }
@@ -228,6 +228,7 @@ export class JobsService {
       retryPolicy: retry.value,
       ...(schedule ? { schedule: (schedule.value as Record<string, unknown> | null) ?? null } : {}),
       maxConcurrentExecutions: maxConcurrent,
+      responseOutputTemplate: outputTemplate.value ?? null,
       onSuccessUrl,
       onFailureUrl,
     };

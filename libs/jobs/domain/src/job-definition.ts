@@ -1,3 +1,5 @@
+import { type ResponseMatcher, normalizeMatcher, normalizeOutputTemplate } from '@trigrun/response-matching';
+import { type AllowedVariables, REQUEST_JOB_VARIABLES, checkRequestTemplates } from '@trigrun/templating';
 import { HTTP_METHODS, type HttpMethod, type JobKind, type JobSnapshot, type RequestSpec, type RetryPolicy } from '@trigrun/execution-contracts';
 
 /**
@@ -35,7 +37,11 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Headers the platform owns or that would break framing if a job set them. */
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'x-cron-service-execution-id']);
 
-export function normalizeRequest(input: RequestInput | undefined, field = 'request'): { value?: RequestSpec; problems: Problem[] } {
+export function normalizeRequest(
+  input: RequestInput | undefined,
+  field = 'request',
+  allowed: AllowedVariables = REQUEST_JOB_VARIABLES,
+): { value?: RequestSpec; problems: Problem[] } {
   const problems: Problem[] = [];
   if (input === undefined || input === null || typeof input !== 'object') {
     return { problems: [{ field, message: 'is required' }] };
@@ -65,9 +71,14 @@ export function normalizeRequest(input: RequestInput | undefined, field = 'reque
   if (!Array.isArray(statuses) || statuses.length === 0 || !statuses.every((s) => Number.isInteger(s) && s >= 100 && s <= 599)) {
     problems.push({ field: `${field}.success_statuses`, message: 'must be a non-empty list of HTTP status codes (100-599)' });
   }
+  let matcher: ResponseMatcher | undefined;
   if (input.response_matcher !== undefined && input.response_matcher !== null) {
-    problems.push({ field: `${field}.response_matcher`, message: 'is not supported by this version yet' });
+    const normalized = normalizeMatcher(input.response_matcher, `${field}.response_matcher`);
+    problems.push(...normalized.problems);
+    matcher = normalized.value;
   }
+  // Templates may use only the execution variables here; a typo is a 400 now, not a failed run later.
+  problems.push(...checkRequestTemplates(input, allowed, field));
   if (method === 'GET' && input.body !== undefined && input.body !== null) {
     problems.push({ field: `${field}.body`, message: 'is not allowed with GET' });
   }
@@ -80,6 +91,7 @@ export function normalizeRequest(input: RequestInput | undefined, field = 'reque
       ...(input.body !== undefined && input.body !== null ? { body: input.body } : {}),
       timeout_seconds: timeout as number,
       success_statuses: [...new Set(statuses as number[])],
+      ...(matcher ? { response_matcher: matcher } : {}),
     },
     problems,
   };
@@ -140,6 +152,7 @@ export function snapshotOf(job: {
   retryPolicy: RetryPolicy;
   onSuccessUrl: string | null;
   onFailureUrl: string | null;
+  responseOutputTemplate?: unknown;
 }): JobSnapshot {
   return {
     name: job.name,
@@ -148,5 +161,12 @@ export function snapshotOf(job: {
     retry_policy: job.retryPolicy,
     on_success_url: job.onSuccessUrl,
     on_failure_url: job.onFailureUrl,
+    ...(job.responseOutputTemplate !== undefined && job.responseOutputTemplate !== null ? { response_output_template: job.responseOutputTemplate } : {}),
   };
+}
+
+/** `response_output_template` of a request job (SPEC §5): `$.path` leaves and execution-variable templates. */
+export function normalizeResponseOutputTemplate(input: unknown, field = 'response_output_template'): { value?: unknown; problems: Problem[] } {
+  if (input === undefined || input === null) return { value: null, problems: [] };
+  return normalizeOutputTemplate(input, field, REQUEST_JOB_VARIABLES);
 }

@@ -49,7 +49,7 @@ export class JobScheduler {
     // than the database work.
     return this.orm.em.fork().transactional(async (em) => {
       const due = await em.execute<DueJob[]>(
-        `select id, workspace_id, name, kind, schedule, request, retry_policy, on_success_url, on_failure_url, created_at, next_run_at
+        `select id, workspace_id, name, kind, schedule, request, retry_policy, on_success_url, on_failure_url, response_output_template, created_at, next_run_at
            from jobs
           where state = 'active' and deleted_at is null and next_run_at <= ? and kind in (${SCHEDULED_KINDS.map(() => '?').join(', ')})
           order by next_run_at
@@ -89,6 +89,7 @@ export class JobScheduler {
             retryPolicy: job.retry_policy,
             onSuccessUrl: job.on_success_url,
             onFailureUrl: job.on_failure_url,
+            responseOutputTemplate: job.response_output_template,
           }),
         },
         () => now,
@@ -113,6 +114,7 @@ interface DueJob {
   retry_policy: RetryPolicy;
   on_success_url: string | null;
   on_failure_url: string | null;
+  response_output_template: unknown;
   created_at: Date | string;
   next_run_at: Date | string;
 }
