@@ -25,6 +25,7 @@ describe('step-runner under kill -9', () => {
   let target: Server;
   let targetUrl: string;
   const received: string[] = [];
+  const flaky: number[] = [];
   let holdFirst = true;
   const runners: ChildProcess[] = [];
 
@@ -34,6 +35,13 @@ describe('step-runner under kill -9', () => {
     await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000 });
     store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
     target = createServer((req, res) => {
+      if (req.url === '/flaky') {
+        flaky.push(Date.now());
+        req.resume();
+        // The first request of the flaky endpoint fails with a retryable status.
+        res.writeHead(flaky.length === 1 ? 503 : 200).end();
+        return;
+      }
       received.push(String(req.headers['x-cron-service-execution-id']));
       req.resume();
       // The first request hangs: the runner is killed while it is in flight.
@@ -87,8 +95,8 @@ describe('step-runner under kill -9', () => {
     retry_policy: { max_attempts: 3, retry_on_statuses: [503] },
   });
 
-  async function launch() {
-    const queued = await launchExecution(store, { workspaceId: 'ws_it', jobId: 'job_it', trigger: 'manual', job: job() }, () => new Date());
+  async function launch(snapshot: JobSnapshot = job()) {
+    const queued = await launchExecution(store, { workspaceId: 'ws_it', jobId: 'job_it', trigger: 'manual', job: snapshot }, () => new Date());
     return queued.execution_id;
   }
 
@@ -117,6 +125,34 @@ describe('step-runner under kill -9', () => {
     expect(loaded.events.map((e) => e.position)).toEqual([1, 2, 3, 4]);
     // At-least-once towards the target: the cut request was sent again, under the same execution id.
     expect(received).toEqual([executionId, executionId]);
+  });
+
+  it('keeps a pending retry across a kill -9 between attempts: the next attempt happens once, on time', async () => {
+    for (const r of runners) if (r.exitCode === null) r.kill('SIGKILL');
+    const runner = await startRunner(34_000 + Math.floor(Math.random() * 1000));
+    const executionId = await launch({ ...job(), request: { ...job().request, url: `${targetUrl}/flaky` } });
+    // Kill as soon as the first attempt (503) is recorded with its retry time, before the retry.
+    const firstRecorded = await waitUntil(async () => {
+      const loaded = await store.load(executionId);
+      return loaded.events.find((e) => e.type === 'AttemptRecorded');
+    }, 15_000);
+    runner.kill('SIGKILL');
+    await new Promise((resolve) => runner.once('exit', resolve));
+    expect(flaky).toHaveLength(1);
+    const retryAt = (firstRecorded.data as { next_attempt_at: string }).next_attempt_at;
+    expect(retryAt).not.toBeNull();
+
+    await startRunner(35_000 + Math.floor(Math.random() * 1000));
+    const loaded = await settled(executionId);
+    expect(loaded.state.status).toBe('succeeded');
+    const attempts = loaded.events.filter((e) => e.type === 'AttemptRecorded').map((e) => (e.data as { attempt: { number: number; status: string } }).attempt);
+    expect(attempts.map((a) => [a.number, a.status])).toEqual([
+      [1, 'HTTP_ERROR'],
+      [2, 'SUCCESS'],
+    ]);
+    expect(flaky).toHaveLength(2);
+    // The second attempt waited for its backoff, even though the runner that scheduled it died.
+    expect(flaky[1]).toBeGreaterThanOrEqual(Date.parse(retryAt) - 5);
   });
 
   it('lets two competing runners finish many executions, each exactly once', async () => {
