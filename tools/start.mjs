@@ -137,31 +137,40 @@ async function ensurePostgres() {
   env.TRIGRUN_DATABASE_URL = url.toString();
 }
 
-async function ensureNats() {
-  env.TRIGRUN_NATS_URL ??= 'nats://127.0.0.1:4222';
-  const url = new URL(env.TRIGRUN_NATS_URL);
-  const port = Number(url.port || 4222);
-  if (await reachable(url.hostname, port)) return log(`NATS: using ${url.hostname}:${port}`);
-  if (!hasBinary('nats-server')) throw new Error('NATS is not running and nats-server is not installed: apt-get install nats-server');
-  const dir = path.join(stateDir, 'nats');
+/**
+ * Uses the server at `env[urlVar]` when something answers there; otherwise starts the local
+ * binary on that port with its data under .trigrun/<name>, or stops naming the Debian package.
+ */
+async function ensureServer({ label, urlVar, defaultUrl, binary, args }) {
+  env[urlVar] ??= defaultUrl;
+  const url = new URL(env[urlVar]);
+  const port = Number(url.port || new URL(defaultUrl).port);
+  if (await reachable(url.hostname, port)) return log(`${label}: using ${url.hostname}:${port}`);
+  if (!hasBinary(binary)) throw new Error(`${label} is not running and ${binary} is not installed: apt-get install ${binary}`);
+  const dir = path.join(stateDir, binary);
   mkdirSync(dir, { recursive: true });
-  log(`NATS: nothing on ${url.hostname}:${port}; starting nats-server with JetStream (data in .trigrun/nats)`);
-  await startInfra('nats-server', ['nats-server', '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir]);
-  await waitFor('nats-server', () => reachable('127.0.0.1', port), 15_000);
+  log(`${label}: nothing on ${url.hostname}:${port}; starting ${binary} (data in .trigrun/${binary})`);
+  await startInfra(binary, [binary, ...args(port, dir)]);
+  await waitFor(binary, () => reachable('127.0.0.1', port), 15_000);
 }
 
-async function ensureRedis() {
-  env.TRIGRUN_REDIS_URL ??= 'redis://127.0.0.1:6379';
-  const url = new URL(env.TRIGRUN_REDIS_URL);
-  const port = Number(url.port || 6379);
-  if (await reachable(url.hostname, port)) return log(`Redis: using ${url.hostname}:${port}`);
-  if (!hasBinary('redis-server')) throw new Error('Redis is not running and redis-server is not installed: apt-get install redis-server');
-  const dir = path.join(stateDir, 'redis');
-  mkdirSync(dir, { recursive: true });
-  log(`Redis: nothing on ${url.hostname}:${port}; starting redis-server (data in .trigrun/redis)`);
-  await startInfra('redis-server', ['redis-server', '--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '60 1']);
-  await waitFor('redis-server', () => reachable('127.0.0.1', port), 15_000);
-}
+const ensureNats = () =>
+  ensureServer({
+    label: 'NATS',
+    urlVar: 'TRIGRUN_NATS_URL',
+    defaultUrl: 'nats://127.0.0.1:4222',
+    binary: 'nats-server',
+    args: (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+  });
+
+const ensureRedis = () =>
+  ensureServer({
+    label: 'Redis',
+    urlVar: 'TRIGRUN_REDIS_URL',
+    defaultUrl: 'redis://127.0.0.1:6379',
+    binary: 'redis-server',
+    args: (port, dir) => ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '60 1'],
+  });
 
 /**
  * Starts local infrastructure under tools/supervise.mjs, in its own process group (Ctrl-C in a

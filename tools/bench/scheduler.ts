@@ -56,8 +56,8 @@ async function main() {
 
 async function round(baseUrl: string, token: string, target: Awaited<ReturnType<typeof recordingTarget>>, n: number, pids: Record<string, number>) {
   const arrivalsBefore = target.arrivals.length;
-  // Far enough ahead that every job exists before the slot: measured creation rate is ~1-2k/s.
-  const runAt = Date.now() + 5_000 + n * 2;
+  // Far enough ahead that every job exists before the slot (creation runs at a few hundred a second here).
+  const runAt = Date.now() + 5_000 + n * 8;
   const memory = sampleMemory(pids);
   const createStart = Date.now();
   await pool(Array.from({ length: n }), CREATE_CONCURRENCY, async () => {
