@@ -154,23 +154,25 @@ async function ensureServer({ label, urlVar, defaultUrl, binary, args }) {
   await waitFor(binary, () => reachable('127.0.0.1', port), 15_000);
 }
 
-const ensureNats = () =>
-  ensureServer({
+function ensureNats() {
+  return ensureServer({
     label: 'NATS',
     urlVar: 'TRIGRUN_NATS_URL',
     defaultUrl: 'nats://127.0.0.1:4222',
     binary: 'nats-server',
     args: (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
   });
+}
 
-const ensureRedis = () =>
-  ensureServer({
+function ensureRedis() {
+  return ensureServer({
     label: 'Redis',
     urlVar: 'TRIGRUN_REDIS_URL',
     defaultUrl: 'redis://127.0.0.1:6379',
     binary: 'redis-server',
     args: (port, dir) => ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '60 1'],
   });
+}
 
 /**
  * Starts local infrastructure under tools/supervise.mjs, in its own process group (Ctrl-C in a
