@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ACCOUNT_ENTITIES, ACCOUNTS_CONFIG, AccountsService, AuthGuard } from '@trigrun/accounts';
 import { ExecutionStore } from '@trigrun/execution-engine';
-import { EXECUTION_READ_MODEL_ENTITIES, ExecutionQueries } from '@trigrun/execution-read-model';
+import { ExecutionQueries } from '@trigrun/execution-read-model';
 import { JOB_ENTITIES, JobsService } from '@trigrun/jobs';
 import type { Messaging } from '@trigrun/messaging';
 import { MESSAGING, ORM, PlatformModule } from '@trigrun/nest';
@@ -24,7 +24,7 @@ export class AppModule {
         PlatformModule.forRoot({
           service: 'api-gateway',
           config,
-          entities: [...ACCOUNT_ENTITIES, ...JOB_ENTITIES, ...EXECUTION_READ_MODEL_ENTITIES, ...SECRET_ENTITIES],
+          entities: [...ACCOUNT_ENTITIES, ...JOB_ENTITIES, ...SECRET_ENTITIES],
         }),
       ],
       controllers: [AuthController, JobsController, ExecutionsController, SecretsController],

@@ -5,7 +5,6 @@ import type { Disposition } from '@trigrun/messaging';
 import { ulid } from '@trigrun/util';
 import { ExecutionProjector } from './execution.projector';
 import { ExecutionQueries } from './execution.queries';
-import { EXECUTION_READ_MODEL_ENTITIES } from './index';
 import { attemptRecord, eventsOf, finishedRun, jobSnapshot, jsMsg, type ExecutionIdentity } from './testing/execution-events';
 import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
 
@@ -46,7 +45,7 @@ describe('execution read model (real Postgres)', () => {
   let lastStreamSeq = 0;
 
   beforeAll(async () => {
-    db = await createScratchDatabase(ADMIN_URL, EXECUTION_READ_MODEL_ENTITIES);
+    db = await createScratchDatabase(ADMIN_URL, []);
     // Test-only audit of every committed write to an execution row: "applied once" and "wrote
     // nothing" become countable, which the final row alone cannot show (a duplicate write of equal
     // values looks the same).
@@ -469,7 +468,7 @@ describe('execution read model (real Postgres)', () => {
     // The consumer runs 16 handlers at once against a pool of 10 connections: a handler must not
     // need a second connection while its transaction holds one, or a burst starves the pool.
     it('applies more events at once than the pool has connections', async () => {
-      const orm = await createOrm({ url: db.url, entities: EXECUTION_READ_MODEL_ENTITIES, poolMax: 2 });
+      const orm = await createOrm({ url: db.url, entities: [], poolMax: 2 });
       try {
         const narrow = new ExecutionProjector(orm);
         const burst = (events: ExecutionEvent[]) => Promise.all(events.map((event) => narrow.handle(jsMsg(event, ++lastStreamSeq))));

@@ -3,7 +3,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { type ExecutionEvent, InvalidEventError, parseExecutionEvent } from '@trigrun/execution-contracts';
 import { type Disposition, ack, nakAfter, term } from '@trigrun/messaging';
 import { type ExecutionView, project } from './execution.projection';
-import type { ExecutionRow } from './execution.row';
+import { COLUMNS, type RawExecutionRow, upsertSql, valuesOf, viewOfRow } from './execution.table';
 
 const decoder = new TextDecoder();
 
@@ -61,7 +61,7 @@ export class ExecutionProjector {
       `select ${COLUMNS.join(', ')} from executions where id in (${ids.map(() => '?').join(', ')}) order by id for update`,
       ids,
     );
-    const views = new Map<string, ExecutionView | null>(rows.map((r) => [r.id as string, viewOfRaw(r)]));
+    const views = new Map<string, ExecutionView | null>(rows.map((r) => [r.id as string, viewOfRow(r)]));
     const changed = new Map<string, { view: ExecutionView; seq: number }>();
     const jobEffects: ExecutionEvent[] = [];
     // In stream order, so each execution's events fold in position order.
@@ -128,123 +128,4 @@ export class ExecutionProjector {
       );
     }
   }
-}
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export function viewOf(row: ExecutionRow): ExecutionView {
-  return {
-    id: row.id,
-    workspaceId: row.workspaceId,
-    jobId: row.jobId,
-    jobName: row.jobName,
-    kind: row.kind,
-    status: row.status,
-    trigger: row.trigger,
-    scheduledFor: iso(row.scheduledFor),
-    queuedAt: row.queuedAt.toISOString(),
-    startedAt: iso(row.startedAt),
-    finishedAt: iso(row.finishedAt),
-    durationMs: row.durationMs,
-    attempts: row.attempts,
-    triggerInput: row.triggerInput,
-    finalOutput: row.finalOutput,
-    error: row.error,
-    replayOf: row.replayOf,
-    position: row.position,
-  };
-}
-
-
-/** jsonb cannot hold U+0000 in strings; anything a target or a webhook sent may contain it. */
-function storable<T>(value: T): T {
-  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value) as T;
-  if (Array.isArray(value)) return value.map(storable) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)])) as T;
-  }
-  return value;
-}
-
-/** The columns the projection owns, in upsert order. */
-const COLUMNS = [
-  'id',
-  'workspace_id',
-  'job_id',
-  'job_name',
-  'kind',
-  'status',
-  'trigger',
-  'scheduled_for',
-  'queued_at',
-  'started_at',
-  'finished_at',
-  'duration_ms',
-  'attempts',
-  'trigger_input',
-  'final_output',
-  'error',
-  'replay_of',
-  'position',
-  'last_seq',
-] as const;
-const JSON_COLUMNS = new Set(['attempts', 'trigger_input', 'final_output', 'error']);
-const ROW_PLACEHOLDERS = `(${COLUMNS.map((c) => (JSON_COLUMNS.has(c) ? '?::jsonb' : '?')).join(', ')}, now())`;
-/** One statement for a batch; a row only moves forward (a concurrent duplicate writes nothing). */
-const upsertSql = (rows: number) => `insert into executions (${COLUMNS.join(', ')}, updated_at)
-  values ${Array.from({ length: rows }, () => ROW_PLACEHOLDERS).join(', ')}
-  on conflict (id) do update set ${COLUMNS.slice(1)
-    .map((c) => `${c} = excluded.${c}`)
-    .join(', ')}, updated_at = now()
-  where executions.position < excluded.position`;
-
-type RawExecutionRow = Record<(typeof COLUMNS)[number], unknown>;
-
-function viewOfRaw(row: RawExecutionRow): ExecutionView {
-  const time = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null ? null : new Date(v as string).toISOString());
-  return {
-    id: row.id as string,
-    workspaceId: row.workspace_id as string,
-    jobId: row.job_id as string,
-    jobName: row.job_name as string,
-    kind: row.kind as ExecutionView['kind'],
-    status: row.status as ExecutionView['status'],
-    trigger: row.trigger as ExecutionView['trigger'],
-    scheduledFor: time(row.scheduled_for),
-    queuedAt: time(row.queued_at)!,
-    startedAt: time(row.started_at),
-    finishedAt: time(row.finished_at),
-    durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
-    attempts: row.attempts as ExecutionView['attempts'],
-    triggerInput: row.trigger_input,
-    finalOutput: row.final_output,
-    error: row.error as ExecutionView['error'],
-    replayOf: row.replay_of as string | null,
-    position: Number(row.position),
-  };
-}
-
-function valuesOf(view: ExecutionView, seq: number): unknown[] {
-  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(storable(v)));
-  return [
-    view.id,
-    view.workspaceId,
-    view.jobId,
-    view.jobName,
-    view.kind,
-    view.status,
-    view.trigger,
-    view.scheduledFor,
-    view.queuedAt,
-    view.startedAt,
-    view.finishedAt,
-    view.durationMs,
-    json(view.attempts),
-    json(view.triggerInput),
-    json(view.finalOutput),
-    json(view.error),
-    view.replayOf,
-    view.position,
-    seq,
-  ];
 }

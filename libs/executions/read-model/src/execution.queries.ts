@@ -1,9 +1,8 @@
-import type { FilterQuery, MikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ExecutionStatus } from '@trigrun/execution-contracts';
-import { toApi, type ExecutionApi } from './execution.projection';
-import { viewOf } from './execution.projector';
-import { ExecutionRow } from './execution.row';
 import { decodeCursor, encodeCursor } from '@trigrun/util';
+import { type ExecutionApi, toApi } from './execution.projection';
+import { COLUMNS, type RawExecutionRow, viewOfRow } from './execution.table';
 
 export interface ExecutionFilters {
   readonly status?: ExecutionStatus;
@@ -18,30 +17,36 @@ export interface Page<T> {
   readonly next_cursor: string | null;
 }
 
+const SELECT = `select ${COLUMNS.join(', ')} from executions`;
+
 /**
  * Keyset pagination on the time-sortable id, newest first: rows inserted while a client pages
- * sort before its cursor, so pages never shift or repeat.
+ * sort before its cursor, so pages never shift or repeat. Every query is scoped to a workspace.
  */
 export class ExecutionQueries {
   constructor(private readonly orm: MikroORM) {}
 
   async list(workspaceId: string, filters: ExecutionFilters, limit: number, cursor?: string): Promise<Page<ExecutionApi>> {
-    const where: FilterQuery<ExecutionRow> = { workspaceId };
-    if (filters.status) where.status = filters.status;
-    if (filters.jobId) where.jobId = filters.jobId;
-    if (filters.jobName) where.jobName = filters.jobName;
-    if (filters.from || filters.to) {
-      where.queuedAt = { ...(filters.from ? { $gte: filters.from } : {}), ...(filters.to ? { $lt: filters.to } : {}) };
-    }
+    const where = ['workspace_id = ?'];
+    const params: unknown[] = [workspaceId];
+    const add = (clause: string, value: unknown) => {
+      where.push(clause);
+      params.push(value);
+    };
+    if (filters.status) add('status = ?', filters.status);
+    if (filters.jobId) add('job_id = ?', filters.jobId);
+    if (filters.jobName) add('job_name = ?', filters.jobName);
+    if (filters.from) add('queued_at >= ?', filters.from);
+    if (filters.to) add('queued_at < ?', filters.to);
     const after = cursor ? decodeCursor(cursor) : null;
-    if (after) where.id = { $lt: after };
-    const rows = await this.orm.em.fork().find(ExecutionRow, where, { orderBy: { id: 'desc' }, limit: limit + 1 });
-    const page = rows.slice(0, limit);
-    return { data: page.map((r) => toApi(viewOf(r))), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].id) : null };
+    if (after) add('id < ?', after);
+    const rows = await this.orm.em.fork().execute<RawExecutionRow[]>(`${SELECT} where ${where.join(' and ')} order by id desc limit ?`, [...params, limit + 1]);
+    const page = rows.slice(0, limit).map(viewOfRow);
+    return { data: page.map(toApi), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].id) : null };
   }
 
   async get(workspaceId: string, id: string): Promise<ExecutionApi | null> {
-    const row = await this.orm.em.fork().findOne(ExecutionRow, { id, workspaceId });
-    return row ? toApi(viewOf(row)) : null;
+    const [row] = await this.orm.em.fork().execute<RawExecutionRow[]>(`${SELECT} where id = ? and workspace_id = ?`, [id, workspaceId]);
+    return row ? toApi(viewOfRow(row)) : null;
   }
 }
