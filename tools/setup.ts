@@ -17,6 +17,7 @@ export async function setup(env: NodeJS.ProcessEnv = process.env, log: (line: st
       TRIGRUN_NAMESPACE: platformSchema.TRIGRUN_NAMESPACE,
       TRIGRUN_JETSTREAM_REPLICAS: platformSchema.TRIGRUN_JETSTREAM_REPLICAS,
       TRIGRUN_ACK_WAIT_MS: platformSchema.TRIGRUN_ACK_WAIT_MS,
+      TRIGRUN_EVENT_RETENTION_DAYS: platformSchema.TRIGRUN_EVENT_RETENTION_DAYS,
     },
     env,
   );
@@ -34,6 +35,7 @@ export async function setup(env: NodeJS.ProcessEnv = process.env, log: (line: st
       namespace: config.TRIGRUN_NAMESPACE,
       replicas: config.TRIGRUN_JETSTREAM_REPLICAS,
       ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
+      retentionDays: config.TRIGRUN_EVENT_RETENTION_DAYS,
     });
     log(`streams and consumers declared (namespace ${config.TRIGRUN_NAMESPACE})`);
   } finally {

@@ -32,7 +32,7 @@ describe('step-runner under kill -9', () => {
   beforeAll(async () => {
     if (!existsSync(main)) spawnSync(process.execPath, ['tools/build.mjs'], { cwd: root, stdio: 'inherit' });
     messaging = await connectMessaging(NATS_URL, 'step-runner-int-spec');
-    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000 });
+    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000, retentionDays: 1 });
     store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
     target = createServer((req, res) => {
       if (req.url === '/flaky') {

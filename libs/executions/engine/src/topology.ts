@@ -6,7 +6,10 @@ export interface TopologyOptions {
   readonly namespace: string;
   readonly replicas: number;
   readonly ackWaitMs: number;
+  readonly retentionDays: number;
 }
+
+const DAY_MS = 24 * 3600_000;
 
 /**
  * Streams and durable consumers, declared in code. Idempotent: `npm run migrate` (and the
@@ -14,7 +17,11 @@ export interface TopologyOptions {
  */
 export async function declareTopology(jsm: JetStreamManager, opts: TopologyOptions): Promise<void> {
   const subjects = executionSubjects(opts.namespace);
-  await ensureStream(jsm, { name: subjects.stream, subjects: [subjects.all], duplicateWindowMs: 2 * 60_000 }, opts.replicas);
+  await ensureStream(
+    jsm,
+    { name: subjects.stream, subjects: [subjects.all], duplicateWindowMs: 2 * 60_000, maxAgeMs: opts.retentionDays * DAY_MS },
+    opts.replicas,
+  );
   const deadLetters = deadLetterSubjects(opts.namespace);
   await ensureStream(jsm, { name: deadLetters.stream, subjects: [deadLetters.all], duplicateWindowMs: 2 * 60_000, maxAgeMs: 30 * 24 * 3600_000 }, opts.replicas);
   const consumer = (durable: string, maxAckPending: number, startFrom: 'all' | 'new' = 'all') =>
@@ -31,12 +38,14 @@ interface ServiceConfig {
   readonly TRIGRUN_JETSTREAM_REPLICAS: number;
   readonly TRIGRUN_ACK_WAIT_MS: number;
   readonly TRIGRUN_SHUTDOWN_GRACE_MS: number;
+  readonly TRIGRUN_EVENT_RETENTION_DAYS: number;
 }
 
 export const topologyOf = (config: ServiceConfig): TopologyOptions => ({
   namespace: config.TRIGRUN_NAMESPACE,
   replicas: config.TRIGRUN_JETSTREAM_REPLICAS,
   ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
+  retentionDays: config.TRIGRUN_EVENT_RETENTION_DAYS,
 });
 
 /** How a service consumes the executions stream as `durable`: the options of a hosted consumer. */

@@ -14,6 +14,12 @@ export const platformSchema = {
   TRIGRUN_JETSTREAM_REPLICAS: int({ default: 1, min: 1, max: 5 }),
   /** How long NATS waits for an ack before it redelivers; long HTTP calls send progress acks meanwhile. */
   TRIGRUN_ACK_WAIT_MS: int({ default: 30_000, min: 1_000, max: 600_000 }),
+  /**
+   * How long execution events stay in the stream. The read model keeps executions for good; the
+   * stream must outlive every execution in flight (a workflow runs at most 2 hours), and replay
+   * needs the original's events.
+   */
+  TRIGRUN_EVENT_RETENTION_DAYS: int({ default: 30, min: 1, max: 3650 }),
   TRIGRUN_SHUTDOWN_GRACE_MS: int({ default: 25_000, min: 0, max: 600_000 }),
   TRIGRUN_PRETTY_LOGS: bool({ default: false }),
   TRIGRUN_INSTANCE: optionalStr(),

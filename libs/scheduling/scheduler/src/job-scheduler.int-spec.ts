@@ -27,7 +27,7 @@ describe('JobScheduler (real PostgreSQL and NATS)', () => {
   beforeAll(async () => {
     db = await createScratchDatabase(ADMIN_URL, JOB_ENTITIES);
     messaging = await connectMessaging(NATS_URL, 'job-scheduler-spec');
-    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 30_000 });
+    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 30_000, retentionDays: 1 });
     store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
   });
 
