@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS } from '@trigrun/execution-contracts';
-import { ExecutionEngine, ExecutionStore, declareTopology, executionConsumerOptions, topologyOf } from '@trigrun/execution-engine';
+import { ExecutionEngine, ExecutionStore, declareTopology, executionConsumerOptions, requestCallback, topologyOf } from '@trigrun/execution-engine';
 import { GuardedHttpClient } from '@trigrun/http-client';
 import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging } from '@trigrun/nest';
@@ -24,6 +24,7 @@ export class EngineConsumer extends HostedConsumer {
       http: new GuardedHttpClient({ allowlist: config.TRIGRUN_OUTBOUND_ALLOWLIST, userAgent: 'TrigRun/0.1' }),
       secrets,
       references: { secretNamesIn, substituteSecrets, redactSecrets },
+      requestCallback: (command) => requestCallback(messaging.js, config.TRIGRUN_NAMESPACE, command),
       now: () => new Date(),
       random: Math.random,
       logger: { warn: (m, meta) => this.logger.warn(m, meta), debug: (m, meta) => this.logger.debug(m, meta) },

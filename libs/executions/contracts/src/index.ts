@@ -2,3 +2,4 @@ export * from './events';
 export * from './model';
 export * from './subjects';
 export * from './validate';
+export * from './callbacks';

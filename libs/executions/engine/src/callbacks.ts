@@ -1,14 +1,14 @@
-import type { ExecutionEvent, JobSnapshot } from '@trigrun/execution-contracts';
+import { type CallbackBody, type DeliverCallback, type ExecutionEvent, callbackSubjects } from '@trigrun/execution-contracts';
 import { backoffMs, shouldRetry } from '@trigrun/execution-domain';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, ack, nakAfter } from '@trigrun/messaging';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { EXECUTION_ID_HEADER, attemptRecordOf } from './attempt';
-import type { ExecutionStore } from './execution-store';
 
 const CALLBACK_TIMEOUT_MS = 30_000;
 
 /** The body POSTed to on_success_url / on_failure_url (SPEC §2). */
-export function callbackBody(events: readonly ExecutionEvent[]) {
+export function callbackBody(events: readonly ExecutionEvent[]): CallbackBody | null {
   const queued = events.find((e) => e.type === 'ExecutionQueued');
   const started = events.find((e) => e.type === 'ExecutionStarted');
   const end = events.at(-1);
@@ -28,59 +28,63 @@ export function callbackBody(events: readonly ExecutionEvent[]) {
   };
 }
 
+/** The callback an ended execution asks for, or null (not ended, or no URL for its outcome). */
+export function callbackFor(events: readonly ExecutionEvent[]): DeliverCallback | null {
+  const queued = events[0];
+  const body = callbackBody(events);
+  if (!queued || queued.type !== 'ExecutionQueued' || !body) return null;
+  const job = queued.data.job;
+  const url = body.event === 'execution.succeeded' ? job.on_success_url : job.on_failure_url;
+  if (!url) return null;
+  return {
+    type: 'DeliverCallback',
+    version: 1,
+    execution_id: queued.execution_id,
+    job_id: queued.job_id,
+    workspace_id: queued.workspace_id,
+    url,
+    retry_policy: job.retry_policy,
+    body,
+  };
+}
+
+/** Issues the command durably; a repeat (a redelivered terminal event) is dropped by its id. */
+export async function requestCallback(js: JetStreamClient, namespace: string, command: DeliverCallback): Promise<void> {
+  await js.publish(callbackSubjects(namespace).forExecution(command.execution_id), JSON.stringify(command), {
+    msgID: `${command.execution_id}:callback`,
+  });
+}
+
 /**
- * Success and failure callbacks. Runs on terminal events only; each delivery of the terminal
- * event is one callback attempt, retried with the job's retry policy and the request backoff
- * (a nak with delay: durable across restarts). Callbacks go through the guarded client.
+ * Carries out DeliverCallback commands through the guarded client. Each delivery of a command
+ * is one attempt, retried with the job's retry policy and the request backoff (a nak with a
+ * delay: durable across restarts).
  */
 export class CallbackSender {
   constructor(
     private readonly deps: {
-      store: ExecutionStore;
       http: GuardedHttpClient;
       random: () => number;
       logger: { warn(message: string, meta?: object): void };
     },
   ) {}
 
-  /**
-   * Whether each execution seen queued has callbacks: most do not, and their end then needs no
-   * read of the stream. Bounded; an execution not in it (a restart, an eviction) is loaded.
-   */
-  private readonly wantsCallback = new Map<string, boolean>();
-
-  async handle(event: ExecutionEvent, deliveryCount: number, signal?: AbortSignal): Promise<Disposition> {
-    if (event.type === 'ExecutionQueued') {
-      this.wantsCallback.set(event.execution_id, !!(event.data.job.on_success_url || event.data.job.on_failure_url));
-      if (this.wantsCallback.size > 100_000) this.wantsCallback.delete(this.wantsCallback.keys().next().value!);
-      return ack();
-    }
-    if (event.type !== 'ExecutionSucceeded' && event.type !== 'ExecutionFailed') return ack();
-    const wanted = this.wantsCallback.get(event.execution_id);
-    this.wantsCallback.delete(event.execution_id);
-    if (wanted === false) return ack();
-    const loaded = await this.deps.store.load(event.execution_id);
-    const queued = loaded.events.find((e) => e.type === 'ExecutionQueued');
-    const job = queued?.data.job as JobSnapshot | undefined;
-    const url = event.type === 'ExecutionSucceeded' ? job?.on_success_url : job?.on_failure_url;
-    const body = callbackBody(loaded.events.slice(0, event.position));
-    if (!job || !url || !body) return ack();
-
+  async deliver(command: DeliverCallback, deliveryCount: number, signal?: AbortSignal): Promise<Disposition> {
     const startedAt = new Date();
     const result = await this.deps.http.send({
-      url,
+      url: command.url,
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', [EXECUTION_ID_HEADER]: event.execution_id },
-      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json', [EXECUTION_ID_HEADER]: command.execution_id },
+      body: JSON.stringify(command.body),
       timeoutMs: CALLBACK_TIMEOUT_MS,
       signal,
     });
     if (signal?.aborted) throw new Error('shutting down: callback handed back');
     const attempt = attemptRecordOf(deliveryCount, startedAt, result, [200, 201, 202, 204]);
     if (attempt.status === 'SUCCESS') return ack();
-    if (shouldRetry(attempt, job.retry_policy)) return nakAfter(backoffMs(deliveryCount, this.deps.random()));
+    if (shouldRetry(attempt, command.retry_policy)) return nakAfter(backoffMs(deliveryCount, this.deps.random()));
     this.deps.logger.warn('callback gave up', {
-      execution_id: event.execution_id,
+      execution_id: command.execution_id,
       attempts: deliveryCount,
       status: attempt.status,
       status_code: attempt.statusCode,

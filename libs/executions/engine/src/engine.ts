@@ -1,8 +1,9 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { type ExecutionEvent, InvalidEventError } from '@trigrun/execution-contracts';
+import { type DeliverCallback, type ExecutionEvent, InvalidEventError } from '@trigrun/execution-contracts';
 import { type ExecutionIdentity, evolve, initialState, nextAction } from '@trigrun/execution-domain';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, type MessageContext, ack, nakAfter, term } from '@trigrun/messaging';
+import { callbackFor } from './callbacks';
 import { type SecretReferences, type SecretResolver, performAttempt } from './request-attempt';
 import { type ExecutionStore, type LoadedExecution, decodeEvent, newExecutionUuid } from './execution-store';
 
@@ -10,6 +11,8 @@ export interface EngineDeps {
   readonly store: ExecutionStore;
   readonly http: GuardedHttpClient;
   readonly secrets: SecretResolver;
+  /** Issues a DeliverCallback command durably (see callbacks.ts). */
+  readonly requestCallback: (command: DeliverCallback) => Promise<void>;
   readonly references: SecretReferences;
   readonly now: () => Date;
   readonly random: () => number;
@@ -92,9 +95,14 @@ export class ExecutionEngine {
       return result;
     };
     switch (action.type) {
-      case 'none':
+      case 'none': {
         this.cache.delete(identity.executionId);
+        // The terminal event is the last one: its delivery issues the success/failure callback,
+        // acked only once the command is stored.
+        const callback = callbackFor(loaded.events);
+        if (callback) await this.deps.requestCallback(callback);
         return ack();
+      }
       case 'wait':
         // A durable timer: the message stays unacked and JetStream delivers it again at `until`.
         return nakAfter(Date.parse(action.until) - now.getTime());

@@ -1,5 +1,5 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { CONSUMERS, deadLetterSubjects, executionSubjects } from '@trigrun/execution-contracts';
+import { CONSUMERS, callbackSubjects, deadLetterSubjects, executionSubjects } from '@trigrun/execution-contracts';
 import { ensureConsumer, ensureStream } from '@trigrun/messaging';
 
 export interface TopologyOptions {
@@ -24,13 +24,22 @@ export async function declareTopology(jsm: JetStreamManager, opts: TopologyOptio
   );
   const deadLetters = deadLetterSubjects(opts.namespace);
   await ensureStream(jsm, { name: deadLetters.stream, subjects: [deadLetters.all], duplicateWindowMs: 2 * 60_000, maxAgeMs: 30 * 24 * 3600_000 }, opts.replicas);
-  const consumer = (durable: string, maxAckPending: number, startFrom: 'all' | 'new' = 'all') =>
-    ensureConsumer(jsm, { stream: subjects.stream, durable, filterSubject: subjects.all, ackWaitMs: opts.ackWaitMs, maxAckPending, maxDeliver: -1, startFrom });
+  const consumer = (durable: string, maxAckPending: number) =>
+    ensureConsumer(jsm, { stream: subjects.stream, durable, filterSubject: subjects.all, ackWaitMs: opts.ackWaitMs, maxAckPending, maxDeliver: -1 });
   await consumer(CONSUMERS.stepRunnerEngine, 4096);
   await consumer(CONSUMERS.apiGatewayReadModel, 4096);
-  // Callbacks are for executions that end from now on: a consumer created on an install with
-  // history must not re-send every past callback.
-  await consumer(CONSUMERS.notifierCallbacks, 1024, 'new');
+  const callbacks = callbackSubjects(opts.namespace);
+  await ensureStream(jsm, { name: callbacks.stream, subjects: [callbacks.all], duplicateWindowMs: 10 * 60_000, maxAgeMs: 7 * DAY_MS }, opts.replicas);
+  await ensureConsumer(jsm, {
+    stream: callbacks.stream,
+    durable: CONSUMERS.notifierCallbacks,
+    filterSubject: callbacks.all,
+    ackWaitMs: opts.ackWaitMs,
+    maxAckPending: 1024,
+    maxDeliver: -1,
+  });
+  // Before DeliverCallback commands existed, the notifier read every execution event.
+  await jsm.consumers.delete(subjects.stream, CONSUMERS.notifierCallbacks).catch(() => undefined);
 }
 
 interface ServiceConfig {

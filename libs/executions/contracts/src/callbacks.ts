@@ -1,0 +1,62 @@
+import type { RetryPolicy } from './model';
+
+/**
+ * `DeliverCallback` (v1): the command to POST an ended execution's result to its job's
+ * on_success_url / on_failure_url (SPEC §2). The step-runner issues it when it sees the terminal
+ * event; the notifier carries it out. It holds everything needed, so delivery reads nothing else.
+ *
+ * Subject: <namespace>.cmd.callback.<execution_id>   stream <NAMESPACE>_CALLBACKS
+ */
+export interface DeliverCallback {
+  readonly type: 'DeliverCallback';
+  readonly version: 1;
+  readonly execution_id: string;
+  readonly job_id: string;
+  readonly workspace_id: string;
+  readonly url: string;
+  readonly retry_policy: RetryPolicy;
+  readonly body: CallbackBody;
+}
+
+export interface CallbackBody {
+  readonly event: 'execution.succeeded' | 'execution.failed';
+  readonly execution: {
+    readonly id: string;
+    readonly job_id: string;
+    readonly status: 'succeeded' | 'failed';
+    readonly final_output: unknown;
+    readonly error: { readonly code: string; readonly message: string } | null;
+    readonly started_at: string | null;
+    readonly finished_at: string;
+  };
+}
+
+export const callbackSubjects = (namespace: string) => ({
+  stream: `${namespace.toUpperCase()}_CALLBACKS`,
+  all: `${namespace}.cmd.callback.*`,
+  forExecution: (executionId: string) => `${namespace}.cmd.callback.${executionId}`,
+});
+
+export class InvalidCommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidCommandError';
+  }
+}
+
+export function parseDeliverCallback(value: unknown): DeliverCallback {
+  const v = value as Partial<DeliverCallback> | null;
+  const ok =
+    !!v &&
+    v.type === 'DeliverCallback' &&
+    v.version === 1 &&
+    typeof v.execution_id === 'string' &&
+    typeof v.url === 'string' &&
+    !!v.retry_policy &&
+    Number.isInteger(v.retry_policy.max_attempts) &&
+    Array.isArray(v.retry_policy.retry_on_statuses) &&
+    !!v.body &&
+    (v.body.event === 'execution.succeeded' || v.body.event === 'execution.failed');
+  if (!ok) throw new InvalidCommandError('not a DeliverCallback v1 command');
+  return v as DeliverCallback;
+}
