@@ -79,8 +79,9 @@ export class ExecutionEngine {
   private remember(loaded: LoadedExecution): void {
     const id = loaded.events[0]?.execution_id;
     if (!id) return;
+    // Ended executions stay until their last event comes back (the 'none' action drops them):
+    // otherwise the deliveries of the final events would each read the whole history again.
     this.cache.delete(id);
-    if (loaded.state.status === 'succeeded' || loaded.state.status === 'failed') return;
     this.cache.set(id, loaded);
     // Map iteration order is insertion order: the first key is the least recently written.
     if (this.cache.size > this.cacheLimit) this.cache.delete(this.cache.keys().next().value!);
