@@ -1,7 +1,8 @@
 // Shared by `npm start` and `npm test`: install dependencies when node_modules is missing or
-// older than the lock file, so both commands work from a fresh clone.
+// older than the lock file, so both commands work from a fresh clone; and probe local servers.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 export function installIfNeeded(root, log) {
@@ -11,4 +12,18 @@ export function installIfNeeded(root, log) {
   log('installing dependencies (npm ci)…');
   const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`npm ci exited with ${result.status ?? result.signal}`);
+}
+
+/** Whether something accepts TCP connections at host:port. */
+export function reachable(host, port, timeoutMs = 500) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }

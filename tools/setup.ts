@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Client } from 'pg';
 import { parseConfig, platformSchema } from '@trigrun/config';
 import { createOrm, migrate } from '@trigrun/database';
-import { declareTopology } from '@trigrun/execution-engine';
+import { declareTopology, topologyOf } from '@trigrun/execution-engine';
 import { closeMessaging, connectMessaging } from '@trigrun/messaging';
 
 /**
@@ -31,12 +31,7 @@ export async function setup(env: NodeJS.ProcessEnv = process.env, log: (line: st
   }
   const messaging = await connectMessaging(config.TRIGRUN_NATS_URL, 'trigrun-setup');
   try {
-    await declareTopology(messaging.jsm, {
-      namespace: config.TRIGRUN_NAMESPACE,
-      replicas: config.TRIGRUN_JETSTREAM_REPLICAS,
-      ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
-      retentionDays: config.TRIGRUN_EVENT_RETENTION_DAYS,
-    });
+    await declareTopology(messaging.jsm, topologyOf(config));
     log(`streams and consumers declared (namespace ${config.TRIGRUN_NAMESPACE})`);
   } finally {
     await closeMessaging(messaging);

@@ -5,10 +5,9 @@
 // Extra arguments go to jest, e.g. `npm test -- --selectProjects unit`.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installIfNeeded } from './install.mjs';
+import { installIfNeeded, reachable } from './install.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line) => process.stdout.write(`[test] ${line}\n`);
@@ -25,18 +24,9 @@ function step(name, cmd, argv) {
   log(`${name} ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
-function reachable(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.setTimeout(500, () => (socket.destroy(), resolve(false)));
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
 installIfNeeded(root, log);
 const missing = [];
-for (const [name, port] of [['PostgreSQL', 5432], ['NATS', 4222], ['Redis', 6379]]) if (!(await reachable(port))) missing.push(`${name} (127.0.0.1:${port})`);
+for (const [name, port] of [['PostgreSQL', 5432], ['NATS', 4222], ['Redis', 6379]]) if (!(await reachable('127.0.0.1', port))) missing.push(`${name} (127.0.0.1:${port})`);
 if (missing.length) {
   log(`integration and e2e tests need ${missing.join(', ')}; start them (see README, "Testing") and run again`);
   process.exit(1);

@@ -50,7 +50,9 @@ interface ServiceConfig {
   readonly TRIGRUN_EVENT_RETENTION_DAYS: number;
 }
 
-export const topologyOf = (config: ServiceConfig): TopologyOptions => ({
+export const topologyOf = (
+  config: Pick<ServiceConfig, 'TRIGRUN_NAMESPACE' | 'TRIGRUN_JETSTREAM_REPLICAS' | 'TRIGRUN_ACK_WAIT_MS' | 'TRIGRUN_EVENT_RETENTION_DAYS'>,
+): TopologyOptions => ({
   namespace: config.TRIGRUN_NAMESPACE,
   replicas: config.TRIGRUN_JETSTREAM_REPLICAS,
   ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
