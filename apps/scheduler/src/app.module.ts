@@ -1,5 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { JOB_ENTITIES } from '@trigrun/jobs';
 import { PlatformModule } from '@trigrun/nest';
 import type { ServiceConfig } from './config';
 import { SchedulerLoop } from './scheduler.loop';
@@ -10,7 +9,7 @@ export class AppModule {
   static forRoot(config: ServiceConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: 'scheduler', config, entities: [...JOB_ENTITIES] })],
+      imports: [PlatformModule.forRoot({ service: 'scheduler', config, entities: [] })],
       providers: [SchedulerLoop],
     };
   }
