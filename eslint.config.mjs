@@ -48,7 +48,7 @@ export default [
     },
   },
   {
-    files: ['libs/executions/domain/**/*.ts', 'libs/executions/contracts/**/*.ts', 'libs/jobs/domain/**/*.ts', 'libs/scheduling/domain/**/*.ts', 'libs/executions/templating/**/*.ts', 'libs/executions/matching/**/*.ts'],
+    files: ['libs/executions/domain/**/*.ts', 'libs/executions/contracts/**/*.ts', 'libs/jobs/domain/**/*.ts', 'libs/scheduling/domain/**/*.ts', 'libs/executions/templating/**/*.ts', 'libs/executions/matching/**/*.ts', 'libs/executions/review-page/**/*.ts'],
     ignores: ['**/*.spec.ts'],
     rules: {
       'no-restricted-imports': ['error', PURE_IMPORT_BANS],

@@ -100,7 +100,7 @@ describe('bad input is a 400, never a 500, and stores nothing (SPEC conventions)
   it('answers kinds this version lacks with a clear 400', async () => {
     const account = await signup('unsupported');
     // The step-driven kinds are answered with a clear 400 until they land.
-    for (const kind of ['workflow', 'webhook_trigger']) {
+    for (const kind of ['webhook_trigger']) {
       const error = expectValidation(await createJob(account, { kind, request }), 'kind');
       expect(error.message).toMatch(/not available in this version yet/);
     }

@@ -1,16 +1,15 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { ACCOUNT_ENTITIES, ACCOUNTS_CONFIG, AccountsService, AuthGuard } from '@trigrun/accounts';
 import { ExecutionStore } from '@trigrun/execution-engine';
-import { ExecutionQueries } from '@trigrun/execution-read-model';
 import { JOB_ENTITIES, JobsService } from '@trigrun/jobs';
 import type { Messaging } from '@trigrun/messaging';
-import { MESSAGING, ORM, PlatformModule } from '@trigrun/nest';
+import { MESSAGING, PlatformModule } from '@trigrun/nest';
 import { SECRET_ENTITIES, secretsProviders } from '@trigrun/secrets';
 import { AuthController } from './auth.controller';
 import type { ApiGatewayConfig } from './config';
-import { ExecutionsController } from './executions.controller';
+import { ExecutionsController, executionQueriesProvider } from './executions.controller';
+import { JobContextController, jobContextProviders } from './job-context.controller';
 import { JobsController } from './jobs.controller';
 import { ReadModelConsumer } from './read-model.consumer';
 import { SecretsController } from './secrets.controller';
@@ -27,7 +26,7 @@ export class AppModule {
           entities: [...ACCOUNT_ENTITIES, ...JOB_ENTITIES, ...SECRET_ENTITIES],
         }),
       ],
-      controllers: [AuthController, JobsController, ExecutionsController, SecretsController],
+      controllers: [AuthController, JobsController, JobContextController, ExecutionsController, SecretsController],
       providers: [
         { provide: ACCOUNTS_CONFIG, useValue: { jwtSecret: config.TRIGRUN_JWT_SECRET, signupEnabled: config.TRIGRUN_SIGNUP_ENABLED } },
         AccountsService,
@@ -37,8 +36,9 @@ export class AppModule {
           inject: [MESSAGING],
           useFactory: (messaging: Messaging) => new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE),
         },
-        { provide: ExecutionQueries, inject: [ORM], useFactory: (orm: MikroORM) => new ExecutionQueries(orm) },
+        executionQueriesProvider(config),
         JobsService,
+        ...jobContextProviders,
         ...secretsProviders(config),
         ReadModelConsumer,
       ],

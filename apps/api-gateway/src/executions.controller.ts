@@ -1,11 +1,35 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Logger, Param, Post, type Provider, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { CurrentPrincipal, type Principal, requireRole } from '@trigrun/accounts';
-import { ExecutionStore, replayExecution } from '@trigrun/execution-engine';
-import { ExecutionQueries, project, toApi } from '@trigrun/execution-read-model';
-import { ApiError } from '@trigrun/nest';
+import { ExecutionStore, parkTokenAad, replayExecution } from '@trigrun/execution-engine';
+import { ExecutionQueries, project, toApi, waitingPayloadsOpenedWith } from '@trigrun/execution-read-model';
+import { ApiError, ORM } from '@trigrun/nest';
+import { SECRET_CIPHER, type SecretCipher } from '@trigrun/secrets';
 import { ListExecutionsQueryDto } from './dto/job.dto';
 import { filtersOf } from './jobs.controller';
+
+/**
+ * The executions read model, with `waiting_payload` URLs opened at read time: the row holds the
+ * parking token only sealed under the master key, bound to its execution and step.
+ */
+export function executionQueriesProvider(config: { readonly TRIGRUN_PUBLIC_URL: string }): Provider {
+  const log = new Logger('ExecutionQueries');
+  return {
+    provide: ExecutionQueries,
+    inject: [ORM, SECRET_CIPHER],
+    useFactory: (orm: MikroORM, cipher: SecretCipher) =>
+      new ExecutionQueries(
+        orm,
+        waitingPayloadsOpenedWith({
+          publicUrl: config.TRIGRUN_PUBLIC_URL,
+          openToken: (executionId, waiting) =>
+            cipher.decrypt(waiting.tokenSealed.ciphertext, waiting.tokenSealed.key_version, parkTokenAad(executionId, waiting.stepId)),
+          warn: (message) => log.warn(message),
+        }),
+      ),
+  };
+}
 
 @ApiTags('executions')
 @ApiBearerAuth()

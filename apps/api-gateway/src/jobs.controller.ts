@@ -15,7 +15,7 @@ export class JobsController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a job; a one_time job queues its execution at once' })
+  @ApiOperation({ summary: 'Create a job: a request kind (request) or a workflow (steps[]); a one_time job queues its execution at once' })
   create(@CurrentPrincipal() principal: Principal, @Body() body: CreateJobDto) {
     return this.jobs.create(principal, body);
   }

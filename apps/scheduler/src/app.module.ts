@@ -3,7 +3,7 @@ import { PlatformModule } from '@trigrun/nest';
 import type { ServiceConfig } from './config';
 import { SchedulerLoop } from './scheduler.loop';
 
-/** Fires recurring, cron and scheduled jobs on time; timeouts and monitors arrive with later work. */
+/** Fires recurring, cron and scheduled jobs on time, and execution timers (step and workflow deadlines). */
 @Module({})
 export class AppModule {
   static forRoot(config: ServiceConfig): DynamicModule {

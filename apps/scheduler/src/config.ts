@@ -2,7 +2,7 @@ import { int, parseConfig, platformSchema } from '@trigrun/config';
 
 export const configSchema = {
   ...platformSchema,
-  /** How often the scheduler looks for due slots; the firing lag is at most about this. */
+  /** How often the scheduler looks for due slots and due execution timers; the firing lag is at most about this. */
   TRIGRUN_SCHEDULER_POLL_MS: int({ default: 100, min: 10, max: 60_000 }),
   /** Due jobs claimed per transaction. */
   TRIGRUN_SCHEDULER_BATCH: int({ default: 500, min: 1, max: 10_000 }),

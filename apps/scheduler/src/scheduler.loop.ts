@@ -1,54 +1,75 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { ExecutionTimers, type TimerRow } from '@trigrun/execution-coordination';
 import { ExecutionStore, declareTopology, topologyOf } from '@trigrun/execution-engine';
 import type { Messaging } from '@trigrun/messaging';
 import { InjectConfig, InjectMessaging, InjectOrm } from '@trigrun/nest';
 import { JobScheduler } from '@trigrun/scheduler';
 import type { ServiceConfig } from './config';
+import { PollingLoop } from './polling-loop';
 
-/** Runs the scheduler's tick every poll interval; a stop waits for the tick in progress. */
+/** Execution timers claimed per tick. */
+const TIMER_BATCH = 500;
+
+/**
+ * Two loops on the same poll interval: due schedule slots, and due execution timers (parked
+ * steps' and workflows' deadlines). They are separate so that a slow batch of timers never
+ * delays a job's firing. A stop waits for the tick in progress of each.
+ */
 @Injectable()
 export class SchedulerLoop implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('scheduler');
+  private readonly store: ExecutionStore;
   private readonly scheduler: JobScheduler;
-  private running = false;
-  private loop?: Promise<void>;
+  private readonly timers: ExecutionTimers;
+  private readonly loops: PollingLoop[];
 
   constructor(
     @InjectOrm() orm: MikroORM,
     @InjectMessaging() private readonly messaging: Messaging,
     @InjectConfig() private readonly config: ServiceConfig,
   ) {
-    this.scheduler = new JobScheduler(orm, new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE), {
-      batchSize: config.TRIGRUN_SCHEDULER_BATCH,
-      now: () => new Date(),
-      logger: { warn: (m, meta) => this.logger.warn(m, meta), debug: (m, meta) => this.logger.debug(m, meta) },
-    });
+    this.store = new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE);
+    const logger = { warn: (m: string, meta?: object) => this.logger.warn(m, meta), debug: (m: string, meta?: object) => this.logger.debug(m, meta) };
+    this.scheduler = new JobScheduler(orm, this.store, { batchSize: config.TRIGRUN_SCHEDULER_BATCH, now: () => new Date(), logger });
+    this.timers = new ExecutionTimers(orm, { logger });
+    const every = config.TRIGRUN_SCHEDULER_POLL_MS;
+    this.loops = [
+      new PollingLoop(every, () => this.fireSlots(), (error) => this.logger.error(`schedule tick failed: ${messageOf(error)}`)),
+      new PollingLoop(every, () => this.fireTimers(), (error) => this.logger.error(`timer tick failed: ${messageOf(error)}`)),
+    ];
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await declareTopology(this.messaging.jsm, topologyOf(this.config));
-    this.running = true;
-    this.loop = this.run();
-    this.logger.log(`firing due slots every ${this.config.TRIGRUN_SCHEDULER_POLL_MS} ms`);
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      const started = Date.now();
-      try {
-        const fired = await this.scheduler.tick();
-        if (fired > 0) this.logger.debug(`fired ${fired} slot(s) in ${Date.now() - started} ms`);
-      } catch (error) {
-        this.logger.error(`tick failed: ${(error as Error).message}`);
-      }
-      const wait = this.config.TRIGRUN_SCHEDULER_POLL_MS - (Date.now() - started);
-      if (wait > 0 && this.running) await new Promise((r) => setTimeout(r, wait));
-    }
+    for (const loop of this.loops) loop.start();
+    this.logger.log(`firing due slots and timers every ${this.config.TRIGRUN_SCHEDULER_POLL_MS} ms`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.running = false;
-    await this.loop;
+    await Promise.all(this.loops.map((loop) => loop.stop()));
+  }
+
+  private async fireSlots(): Promise<void> {
+    const started = Date.now();
+    const fired = await this.scheduler.tick();
+    if (fired > 0) this.logger.debug(`fired ${fired} slot(s) in ${Date.now() - started} ms`);
+  }
+
+  private async fireTimers(): Promise<void> {
+    const started = Date.now();
+    const fired = await this.timers.fireDue(new Date(), TIMER_BATCH, (t) => this.wake(t));
+    if (fired > 0) this.logger.debug(`fired ${fired} timer(s) in ${Date.now() - started} ms`);
+  }
+
+  /** The decider applies whichever deadline is due, or ignores a wake that is early, late or repeated. */
+  private async wake(t: TimerRow): Promise<void> {
+    await this.store.execute(
+      { executionId: t.execution_id, jobId: t.job_id, workspaceId: t.workspace_id },
+      () => ({ type: 'Wake', now: new Date().toISOString() }),
+      { now: () => new Date() },
+    );
   }
 }
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

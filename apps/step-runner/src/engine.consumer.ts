@@ -1,11 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { ConcurrencySlots, ExecutionTimers } from '@trigrun/execution-coordination';
+import { JobContextStore } from '@trigrun/jobs';
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS } from '@trigrun/execution-contracts';
 import { ExecutionEngine, ExecutionStore, declareTopology, executionConsumerOptions, requestCallback, topologyOf } from '@trigrun/execution-engine';
 import { GuardedHttpClient } from '@trigrun/http-client';
 import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
-import { HostedConsumer, InjectConfig, InjectMessaging } from '@trigrun/nest';
-import { SecretsService, redactSecrets, secretNamesIn, substituteSecrets } from '@trigrun/secrets';
+import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm } from '@trigrun/nest';
+import { SECRET_CIPHER, type SecretCipher, SecretsService, redactSecrets, secretNamesIn, substituteSecrets } from '@trigrun/secrets';
 import type { StepRunnerConfig } from './config';
 
 /** Advances executions: starts them, sends their requests, records attempts and outcomes. */
@@ -17,6 +20,8 @@ export class EngineConsumer extends HostedConsumer {
     @InjectMessaging() messaging: Messaging,
     @InjectConfig() private readonly config: StepRunnerConfig,
     secrets: SecretsService,
+    @InjectOrm() orm: MikroORM,
+    @Inject(SECRET_CIPHER) cipher: SecretCipher,
   ) {
     super(messaging, executionConsumerOptions(config, CONSUMERS.stepRunnerEngine, config.TRIGRUN_ENGINE_CONCURRENCY));
     this.engine = new ExecutionEngine({
@@ -24,6 +29,18 @@ export class EngineConsumer extends HostedConsumer {
       http: new GuardedHttpClient({ allowlist: config.TRIGRUN_OUTBOUND_ALLOWLIST, userAgent: 'TrigRun/0.1' }),
       secrets,
       references: { secretNamesIn, substituteSecrets, redactSecrets },
+      workflows: {
+        sealer: {
+          seal: (plaintext, aad) => {
+            const sealed = cipher.encrypt(plaintext, aad);
+            return { ciphertext: sealed.ciphertext, key_version: sealed.keyVersion };
+          },
+          open: (sealed, aad) => cipher.decrypt(sealed.ciphertext, sealed.key_version, aad),
+        },
+        context: new JobContextStore(orm),
+        timers: new ExecutionTimers(orm),
+        slots: new ConcurrencySlots(orm),
+      },
       requestCallback: (command) => requestCallback(messaging.js, config.TRIGRUN_NAMESPACE, command),
       now: () => new Date(),
       random: Math.random,

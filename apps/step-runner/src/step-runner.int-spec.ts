@@ -130,7 +130,7 @@ describe('step-runner under kill -9', () => {
   it('keeps a pending retry across a kill -9 between attempts: the next attempt happens once, on time', async () => {
     for (const r of runners) if (r.exitCode === null) r.kill('SIGKILL');
     const runner = await startRunner(34_000 + Math.floor(Math.random() * 1000));
-    const executionId = await launch({ ...job(), request: { ...job().request, url: `${targetUrl}/flaky` } });
+    const executionId = await launch({ ...job(), request: { ...job().request!, url: `${targetUrl}/flaky` } });
     // Kill as soon as the first attempt (503) is recorded with its retry time, before the retry.
     const firstRecorded = await waitUntil(async () => {
       const loaded = await store.load(executionId);

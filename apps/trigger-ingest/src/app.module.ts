@@ -1,13 +1,36 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { PlatformModule } from '@trigrun/nest';
+import { ExecutionStore, Waitpoints } from '@trigrun/execution-engine';
+import type { Messaging } from '@trigrun/messaging';
+import { MESSAGING, PlatformModule } from '@trigrun/nest';
+import { ApprovalsController } from './approvals.controller';
 import type { ServiceConfig } from './config';
+import { ResumeController } from './resume.controller';
+import { TopologyDeclarer } from './topology.declarer';
 
 /**
- * The public, high-volume edge: webhook triggers, resume and approval links, monitor pings. Those endpoints arrive with the workflow and trigger work; until then every public path answers a 404 in the error envelope.
+ * The public, high-volume edge: token-bearing URLs that need no account. Serves the resume URLs
+ * of parked `wait_for_webhook` steps and the approval review page with its approve/reject posts
+ * (SPEC §7); webhook triggers and monitor pings arrive with their own work and, until then,
+ * answer a 404 in the error envelope. Tokens are checked against their SHA-256 in the execution's
+ * events, so this service needs NATS but not the master key; the logic lives in
+ * @trigrun/execution-engine (Waitpoints) and @trigrun/review-page, the controllers only map
+ * outcomes to HTTP.
  */
 @Module({})
 export class AppModule {
   static forRoot(config: ServiceConfig): DynamicModule {
-    return { module: AppModule, imports: [PlatformModule.forRoot({ service: 'trigger-ingest', config, entities: [] })] };
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forRoot({ service: 'trigger-ingest', config, entities: [] })],
+      controllers: [ResumeController, ApprovalsController],
+      providers: [
+        TopologyDeclarer,
+        {
+          provide: Waitpoints,
+          inject: [MESSAGING],
+          useFactory: (messaging: Messaging) => new Waitpoints(new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE), () => new Date()),
+        },
+      ],
+    };
   }
 }

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, PartialType, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   Allow,
@@ -30,7 +30,16 @@ class IsCursor implements ValidatorConstraintInterface {
     return 'is not a cursor returned by this endpoint';
   }
 }
-import { JOB_KINDS } from '@trigrun/job-domain';
+import {
+  DEFAULT_WORKFLOW_DURATION_SECONDS,
+  EXTRACTION_NAME,
+  JOB_KINDS,
+  MAX_APPROVAL_MESSAGE_LENGTH,
+  MAX_PARK_TIMEOUT_SECONDS,
+  MAX_STEPS,
+  MAX_WORKFLOW_DURATION_SECONDS,
+  STEP_ID,
+} from '@trigrun/job-domain';
 
 export class RequestDto {
   @ApiProperty({ example: 'https://example.com/hooks/nightly', description: 'http or https; private addresses are refused at send time (SPEC §14)' })
@@ -72,23 +81,107 @@ export class RetryPolicyDto {
   retry_on_statuses?: number[];
 }
 
+/*
+ * Step schemas document `steps[]` in /openapi.json only: the steps are validated by the job
+ * domain's normalizeSteps, which reports every problem with its step path (`steps[2].url`).
+ */
+const EXTRACTION_SCHEMA = {
+  type: 'object',
+  propertyNames: { pattern: EXTRACTION_NAME.source },
+  additionalProperties: { type: 'string', description: 'a JSONPath: $.a.b, $.items[0], $[\'key\'], $.items[*]' },
+} as const;
+
+abstract class StepDto {
+  @ApiProperty({ pattern: STEP_ID.source, example: 'create-order', description: 'unique in the job' }) id!: string;
+  @ApiPropertyOptional({
+    ...EXTRACTION_SCHEMA,
+    description: "name → JSONPath read from the step's result (http: the response body; wait_for_webhook: the resume payload; approval: {decision, comment, decided_by, decided_at}) into the execution's context",
+    example: { order_id: '$.order.id' },
+  })
+  extract?: Record<string, string>;
+  @ApiPropertyOptional({ ...EXTRACTION_SCHEMA, description: "as extract, and also written to the job's persisted context store" })
+  extract_to_context?: Record<string, string>;
+}
+
+export class HttpStepDto extends StepDto {
+  @ApiProperty({ enum: ['http'] }) type!: 'http';
+  @ApiProperty({ example: 'https://example.com/orders/{{context.order_id}}', description: 'templates: context.*, trigger.*, timestamp, uuid, execution_id' })
+  url!: string;
+  @ApiPropertyOptional({ enum: HTTP_METHODS, default: 'GET' }) method?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, default: {} }) headers?: Record<string, string>;
+  @ApiPropertyOptional({ description: 'sent as-is: strings raw, anything else as JSON; a string leaf that is exactly one {{…}} keeps its JSON type' }) body?: unknown;
+  @ApiPropertyOptional({ minimum: 1, maximum: 300, default: 30 }) timeout_seconds?: number;
+  @ApiPropertyOptional({ type: [Number], default: [200, 201, 202, 204] }) success_statuses?: number[];
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'SPEC §5' }) response_matcher?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: () => RetryPolicyDto }) retry_policy?: RetryPolicyDto;
+}
+
+export class WaitForWebhookStepDto extends StepDto {
+  @ApiProperty({ enum: ['wait_for_webhook'] }) type!: 'wait_for_webhook';
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PARK_TIMEOUT_SECONDS, nullable: true, default: null, description: 'null: the rest of the workflow duration' })
+  timeout_seconds?: number | null;
+  @ApiPropertyOptional({ enum: ['fail', 'continue'], default: 'fail' }) on_timeout?: string;
+}
+
+export class ApprovalStepDto extends StepDto {
+  @ApiProperty({ enum: ['approval'] }) type!: 'approval';
+  @ApiProperty({ maxLength: MAX_APPROVAL_MESSAGE_LENGTH, description: 'shown to the reviewer; templates: context.*, trigger.*, timestamp, uuid, execution_id' })
+  message!: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PARK_TIMEOUT_SECONDS, nullable: true, default: null, description: 'null: the rest of the workflow duration' })
+  timeout_seconds?: number | null;
+  @ApiPropertyOptional({ enum: ['reject', 'approve'], default: 'reject' }) on_timeout?: string;
+}
+
+const STEP_SCHEMA = {
+  oneOf: [HttpStepDto, WaitForWebhookStepDto, ApprovalStepDto].map((dto) => ({ $ref: getSchemaPath(dto) })),
+  discriminator: {
+    propertyName: 'type',
+    mapping: { http: getSchemaPath(HttpStepDto), wait_for_webhook: getSchemaPath(WaitForWebhookStepDto), approval: getSchemaPath(ApprovalStepDto) },
+  },
+};
+
+@ApiExtraModels(HttpStepDto, WaitForWebhookStepDto, ApprovalStepDto)
 export class CreateJobDto {
   @ApiProperty({ example: 'nightly backup' }) @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
-  @ApiProperty({ enum: JOB_KINDS }) @IsIn(JOB_KINDS) kind!: string;
+  @ApiProperty({ enum: JOB_KINDS, description: 'webhook_trigger is not available in this version yet' }) @IsIn(JOB_KINDS) kind!: string;
   @ApiPropertyOptional({ enum: ['active', 'draft'], default: 'active' }) @IsOptional() @IsIn(['active', 'draft']) state?: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() schedule?: Record<string, unknown>;
-  @ApiPropertyOptional({ type: RequestDto }) @IsOptional() @ValidateNested() @Type(() => RequestDto) request?: RequestDto;
-  @ApiPropertyOptional({ type: 'array', items: { type: 'object' } }) @IsOptional() @IsArray() steps?: unknown[];
-  @ApiPropertyOptional({ type: RetryPolicyDto }) @IsOptional() @ValidateNested() @Type(() => RetryPolicyDto) retry_policy?: RetryPolicyDto;
-  @ApiPropertyOptional({ minimum: 0, description: '0 = unlimited (default for request kinds)' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'recurring: {every_n_minutes}; cron: {cron, timezone?}; scheduled: {run_at}; workflow: one of those three, or none (runs only on run-now)',
+  })
+  @IsOptional()
+  @IsObject()
+  schedule?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: RequestDto, description: 'request kinds only' }) @IsOptional() @ValidateNested() @Type(() => RequestDto) request?: RequestDto;
+  @ApiPropertyOptional({ type: 'array', items: STEP_SCHEMA, maxItems: MAX_STEPS, description: 'workflow jobs only: the steps, run in order' })
+  @IsOptional()
+  @IsArray()
+  steps?: unknown[];
+  @ApiPropertyOptional({ type: RetryPolicyDto, description: "request kinds: the request's retries; every kind: the on_success_url/on_failure_url callbacks' retries" })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RetryPolicyDto)
+  retry_policy?: RetryPolicyDto;
+  @ApiPropertyOptional({ minimum: 0, maximum: 1000, description: '0 = unlimited; default 0 for request kinds, 1 for workflows' })
   @IsOptional()
   @IsInt()
   @Min(0)
   max_concurrent_executions?: number;
-  @ApiPropertyOptional({ maximum: 7200 }) @IsOptional() @IsInt() max_workflow_duration_seconds?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_WORKFLOW_DURATION_SECONDS, default: DEFAULT_WORKFLOW_DURATION_SECONDS, description: 'workflow jobs only' })
+  @IsOptional()
+  @IsInt()
+  max_workflow_duration_seconds?: number;
   @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() on_success_url?: string | null;
   @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() on_failure_url?: string | null;
-  @ApiPropertyOptional({ description: 'SPEC §5 (not yet supported by this version)' }) @IsOptional() @Allow() response_output_template?: unknown;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "SPEC §5: $.path leaves read the final response body (a workflow's: the last step's output); other strings are templates",
+  })
+  @IsOptional()
+  @Allow()
+  response_output_template?: unknown;
 }
 
 export class UpdateJobDto extends PartialType(CreateJobDto) {
@@ -97,6 +190,11 @@ export class UpdateJobDto extends PartialType(CreateJobDto) {
   @ValidateNested()
   @Type(() => PatchRequestDto)
   declare request?: PatchRequestDto & RequestDto;
+}
+
+export class JobContextDto {
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { last_order_id: 'ord_123' } }) context!: Record<string, string>;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null while nothing was ever stored' }) updated_at!: string | null;
 }
 
 export class ListQueryDto {

@@ -16,13 +16,20 @@ const isIsoTime: Check = (v) => typeof v === 'string' && !Number.isNaN(Date.pars
 const isIntList: Check = (v) => Array.isArray(v) && v.every((x) => Number.isInteger(x));
 const has = (shape: Record<string, Check>): Check => (v) => isObject(v) && Object.entries(shape).every(([k, check]) => check((v as Record<string, unknown>)[k]));
 
-/** The parts of a job snapshot the engine relies on. */
-const isJobSnapshot = has({
-  name: isString,
-  kind: isString,
-  request: has({ url: isString, method: isString, headers: isObject, timeout_seconds: isPositiveInt, success_statuses: isIntList }),
-  retry_policy: has({ max_attempts: isPositiveInt, retry_on_statuses: isIntList }),
-});
+const isRequest = has({ url: isString, method: isString, headers: isObject, timeout_seconds: isPositiveInt, success_statuses: isIntList });
+const isRetryPolicy = has({ max_attempts: isPositiveInt, retry_on_statuses: isIntList });
+const isStep: Check = (v) => {
+  if (!has({ id: isString, type: isString })(v)) return false;
+  const step = v as { type: string };
+  if (step.type === 'http') return isRequest(v) && has({ retry_policy: isRetryPolicy })(v);
+  if (step.type === 'approval') return has({ message: isString })(v);
+  return step.type === 'wait_for_webhook';
+};
+/** The parts of a job snapshot the engine relies on: a request, or a list of steps. */
+const isJobSnapshot: Check = (v) =>
+  has({ name: isString, kind: isString, retry_policy: isRetryPolicy })(v) &&
+  (isRequest((v as { request?: unknown }).request) ||
+    (Array.isArray((v as { steps?: unknown }).steps) && ((v as { steps: unknown[] }).steps).every(isStep)));
 const isAttempt = has({
   number: isPositiveInt,
   status: (v) => ['SUCCESS', 'TIMEOUT', 'CONNECTION_ERROR', 'HTTP_ERROR', 'MATCH_FAILED'].includes(v as string),
@@ -50,6 +57,21 @@ const DATA_SCHEMAS: Record<ExecutionEventType, Record<string, Check>> = {
     attempt: isAttempt,
     next_attempt_at: (v) => v === null || isIsoTime(v),
   },
+  StepStarted: { step_id: isString, type: isString, index: (v) => Number.isInteger(v) && (v as number) >= 0 },
+  StepCompleted: { step_id: isString, extracted: isObject, context_updates: isObject },
+  StepFailed: {
+    step_id: isString,
+    status: (v) => ['failed', 'rejected', 'timed_out'].includes(v as string),
+    error: (v) => isObject(v) && isString((v as { code: unknown }).code) && isString((v as { message: unknown }).message),
+  },
+  ExecutionParked: {
+    step_id: isString,
+    reason: (v) => v === 'webhook' || v === 'approval',
+    token_hash: isString,
+    token_sealed: has({ ciphertext: isString, key_version: isPositiveInt }),
+    expires_at: isIsoTime,
+  },
+  ExecutionResumed: { step_id: isString, via: (v) => ['resume', 'approval', 'timeout'].includes(v as string) },
   ExecutionSucceeded: {},
   ExecutionFailed: {
     error: (v) => isObject(v) && isString((v as { code: unknown }).code) && isString((v as { message: unknown }).message),

@@ -1,4 +1,5 @@
 import type {
+  ApprovalDecision,
   AttemptRecord,
   ExecutionError,
   ExecutionEvent,
@@ -8,8 +9,24 @@ import type {
   NewExecutionEvent,
   RequestSpec,
   ExecutionVariables,
+  StepSpec,
 } from '@trigrun/execution-contracts';
+import { isStepDriven } from '@trigrun/execution-contracts';
 import { assertNever, backoffMs, shouldRetry } from './retry';
+import {
+  type StepContext,
+  type WorkflowAction,
+  type WorkflowProgress,
+  evolveProgress,
+  finish,
+  nextWorkflowAction,
+  recordStepAttempt,
+  resumeStep,
+  settle,
+  startProgress,
+  startStep,
+  wake,
+} from './workflow';
 
 /**
  * The execution of a request job as a decider:
@@ -32,6 +49,7 @@ interface Known extends ExecutionIdentity {
   readonly job: JobSnapshot;
   readonly trigger: ExecutionTrigger;
   readonly queuedAt: string;
+  readonly triggerInput: unknown;
 }
 
 export type ExecutionState =
@@ -47,7 +65,15 @@ export type ExecutionState =
       /** The output of the last attempt, for final_output. */
       readonly output: unknown;
     } & Known)
-  | ({ readonly status: 'succeeded' | 'failed'; readonly attempts: readonly AttemptRecord[]; readonly error: ExecutionError | null } & Known);
+  /** A step-driven execution between its start and its end (running or parked on a step). */
+  | ({ readonly status: 'stepping'; readonly progress: WorkflowProgress } & Known)
+  | ({
+      readonly status: 'succeeded' | 'failed';
+      readonly attempts: readonly AttemptRecord[];
+      readonly error: ExecutionError | null;
+      /** Step-driven executions: where the steps stood when it ended. */
+      readonly progress?: WorkflowProgress;
+    } & Known);
 
 export const initialState = (): ExecutionState => ({ status: 'initial' });
 
@@ -61,18 +87,50 @@ export type ExecutionCommand =
       readonly replayOf: string | null;
       readonly triggerInput: unknown;
     }
-  | { readonly type: 'StartExecution'; readonly now: string; readonly uuid: string }
-  | { readonly type: 'RecordAttempt'; readonly attempt: AttemptRecord; readonly now: string; readonly jitter: number; readonly output?: unknown }
-  | { readonly type: 'FinishExecution' }
-  | { readonly type: 'FailExecution'; readonly error: ExecutionError };
+  /** `context`: step-driven kinds, the job's persisted context store at start (SPEC §3). */
+  | { readonly type: 'StartExecution'; readonly now: string; readonly uuid: string; readonly context?: Readonly<Record<string, string>> }
+  /**
+   * `output`: request jobs, the rendered output template. `responseBody`: http steps, the
+   * response body (parsed JSON, else text) that `extract` reads.
+   */
+  | {
+      readonly type: 'RecordAttempt';
+      readonly attempt: AttemptRecord;
+      readonly now: string;
+      readonly jitter: number;
+      readonly output?: unknown;
+      readonly responseBody?: unknown;
+    }
+  | { readonly type: 'FinishExecution'; readonly now?: string }
+  | { readonly type: 'FailExecution'; readonly error: ExecutionError }
+  /** Starts the next step. Parking steps need a fresh token, minted by the shell (only its hash and sealed form are recorded). */
+  | { readonly type: 'StartStep'; readonly now: string; readonly token?: ParkToken }
+  /** Writes the rest of a step's outcome when the shell stopped between the appends of one decision. */
+  | { readonly type: 'SettleStep'; readonly now: string }
+  /** A call to the resume URL of a parked wait_for_webhook step. */
+  | { readonly type: 'ResumeStep'; readonly tokenHash: string; readonly payload: unknown; readonly now: string }
+  /** A reviewer's decision on a parked approval step. */
+  | { readonly type: 'DecideApproval'; readonly tokenHash: string; readonly decision: ApprovalDecision; readonly now: string }
+  /** A durable timer fired: applies whichever timeout is due (the parked step's, or the workflow's). */
+  | { readonly type: 'Wake'; readonly now: string };
+
+/** A parking token as the decider sees it: never the token itself. */
+export interface ParkToken {
+  readonly hash: string;
+  readonly sealed: { readonly ciphertext: string; readonly key_version: number };
+}
+
+/** Why a command was ignored, for callers that answer differently (the public resume and approval endpoints). */
+export type IgnoreCode = 'unknown_token' | 'expired' | 'already_completed' | 'already_decided' | 'not_due' | 'stale';
 
 export interface Ignore {
   readonly ignore: true;
   readonly reason: string;
+  readonly code?: IgnoreCode;
 }
 export type Decision = readonly NewExecutionEvent[] | Ignore;
 export const isIgnore = (d: Decision): d is Ignore => !Array.isArray(d);
-const ignore = (reason: string): Ignore => ({ ignore: true, reason });
+const ignore = (reason: string, code?: IgnoreCode): Ignore => ({ ignore: true, reason, ...(code ? { code } : {}) });
 const event = <T extends keyof ExecutionEventData>(type: T, data: ExecutionEventData[T]) => ({ type, data }) as NewExecutionEvent;
 
 export function decide(command: ExecutionCommand, state: ExecutionState): Decision {
@@ -88,12 +146,13 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
           trigger_input: command.triggerInput,
         }),
       ];
-    case 'StartExecution':
-      if (state.status !== 'queued') return ignore(`cannot start an execution that is ${state.status}`);
-      return [
-        event('ExecutionStarted', { variables: { timestamp: command.now, uuid: command.uuid, execution_id: state.executionId } }),
-      ];
+    case 'StartExecution': {
+      if (state.status !== 'queued') return ignore(`cannot start an execution that is ${state.status}`, 'stale');
+      const variables = { timestamp: command.now, uuid: command.uuid, execution_id: state.executionId };
+      return [event('ExecutionStarted', isStepDriven(state.job) ? { variables, context: { ...(command.context ?? {}) } } : { variables })];
+    }
     case 'RecordAttempt': {
+      if (state.status === 'stepping') return recordStepAttempt(state.progress, stepContext(state), command, applyTo(state));
       if (state.status !== 'running') return ignore(`no attempt is expected while ${state.status}`);
       const expected = state.attempts.length + 1;
       if (command.attempt.number !== expected) return ignore(`attempt ${command.attempt.number} is not the expected ${expected}`);
@@ -113,6 +172,7 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
       return [recorded, outcomeOf(command.attempt, output)];
     }
     case 'FinishExecution': {
+      if (state.status === 'stepping') return finish(state.progress, stepContext(state));
       // Closes an execution whose last attempt settled it but whose outcome event was never written
       // (the shell stopped between the two appends).
       if (state.status !== 'running') return ignore(`nothing to finish while ${state.status}`);
@@ -125,10 +185,60 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
         return ignore(`cannot fail an execution that is ${state.status}`);
       }
       return [event('ExecutionFailed', { error: command.error })];
+    case 'StartStep':
+      if (state.status !== 'stepping') return ignore(`no step can start while ${state.status}`);
+      return startStep(state.progress, stepContext(state), command.now, command.token);
+    case 'SettleStep': {
+      if (state.status !== 'stepping') return ignore(`nothing to settle while ${state.status}`);
+      const events = settle(state.progress, stepContext(state));
+      return events.length > 0 ? events : ignore('the step is not settled yet');
+    }
+    case 'ResumeStep':
+    case 'DecideApproval': {
+      if (state.status === 'initial' || state.status === 'queued' || state.status === 'running') return ignore('nothing is waiting', 'unknown_token');
+      if (state.status !== 'stepping') return ignore(`the execution is ${state.status}`, command.type === 'ResumeStep' ? 'already_completed' : 'already_decided');
+      const via =
+        command.type === 'ResumeStep'
+          ? ({ via: 'resume', payload: command.payload } as const)
+          : ({ via: 'approval', decision: command.decision } as const);
+      return resumeStep(state.progress, stepContext(state), { tokenHash: command.tokenHash, now: command.now, ...via }, applyTo(state));
+    }
+    case 'Wake':
+      if (state.status !== 'stepping') return ignore(`nothing to wake while ${state.status}`, 'not_due');
+      return wake(state.progress, stepContext(state), command.now, applyTo(state));
     default:
       return assertNever(command);
   }
 }
+
+const stepsOf = (state: Known): readonly StepSpec[] => state.job.steps ?? [];
+
+function stepContext(state: Known): StepContext {
+  return {
+    executionId: state.executionId,
+    steps: stepsOf(state),
+    triggerInput: state.triggerInput,
+    retryDefault: state.job.retry_policy,
+    outputTemplate: state.job.response_output_template,
+  };
+}
+
+/** Folds events a decision is about to emit, so the rest of the decision sees their effect. */
+const applyTo =
+  (state: Known & { progress: WorkflowProgress }) =>
+  (events: readonly NewExecutionEvent[]): WorkflowProgress =>
+    events.reduce((p, e) => evolveProgress(p, stepsOf(state), e), state.progress);
+
+/** The parked step of a waiting execution, or null. */
+export function parkedStepOf(state: ExecutionState): { stepId: string; reason: 'webhook' | 'approval'; tokenHash: string; expiresAt: string } | null {
+  if (state.status !== 'stepping' || !state.progress.step?.parked) return null;
+  const { step } = state.progress;
+  return { stepId: step.spec.id, reason: step.parked!.reason, tokenHash: step.parked!.tokenHash, expiresAt: step.parked!.expiresAt };
+}
+
+/** The execution context of a step-driven execution ({} for request jobs). */
+export const contextOf = (state: ExecutionState): Readonly<Record<string, unknown>> =>
+  'progress' in state && state.progress ? state.progress.context : {};
 
 function outcomeOf(attempt: AttemptRecord, output: unknown): NewExecutionEvent {
   if (attempt.status === 'SUCCESS') return event('ExecutionSucceeded', { final_output: output ?? null });
@@ -163,11 +273,23 @@ export function evolve(state: ExecutionState, e: ExecutionEvent): ExecutionState
         job: e.data.job,
         trigger: e.data.trigger,
         queuedAt: e.occurred_at,
+        triggerInput: e.data.trigger_input ?? null,
       };
     case 'ExecutionStarted':
       if (state.status !== 'queued') return state;
+      if (isStepDriven(state.job)) {
+        return { ...state, status: 'stepping', progress: startProgress(e.occurred_at, e.data, state.job.max_workflow_duration_seconds) };
+      }
       return { ...state, status: 'running', startedAt: e.occurred_at, variables: e.data.variables, attempts: [], nextAttemptAt: null, output: null };
+    case 'StepStarted':
+    case 'StepCompleted':
+    case 'StepFailed':
+    case 'ExecutionParked':
+    case 'ExecutionResumed':
+      if (state.status !== 'stepping') return state;
+      return { ...state, progress: evolveProgress(state.progress, stepsOf(state), e) };
     case 'AttemptRecorded':
+      if (state.status === 'stepping') return { ...state, progress: evolveProgress(state.progress, stepsOf(state), e) };
       if (state.status !== 'running') return state;
       return { ...state, attempts: [...state.attempts, e.data.attempt], nextAttemptAt: e.data.next_attempt_at, output: e.data.output ?? null };
     case 'ExecutionSucceeded':
@@ -196,10 +318,13 @@ export type NextAction =
       readonly variables: ExecutionVariables;
       readonly outputTemplate?: unknown;
     }
-  | { readonly type: 'finish' };
+  | { readonly type: 'finish'; readonly persistContext?: Readonly<Record<string, string>> | null }
+  | Exclude<WorkflowAction, { type: 'wait' | 'finish' }>;
 
 export function nextAction(state: ExecutionState, now: string): NextAction {
   switch (state.status) {
+    case 'stepping':
+      return nextWorkflowAction(state.progress, stepsOf(state), now);
     case 'initial':
     case 'succeeded':
     case 'failed':
@@ -214,7 +339,7 @@ export function nextAction(state: ExecutionState, now: string): NextAction {
       return {
         type: 'send',
         attemptNumber: state.attempts.length + 1,
-        request: state.job.request,
+        request: state.job.request!,
         variables: state.variables,
         outputTemplate: state.job.response_output_template,
       };

@@ -1,11 +1,40 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { type DeliverCallback, type ExecutionEvent, InvalidEventError } from '@trigrun/execution-contracts';
-import { type ExecutionIdentity, evolve, initialState, nextAction } from '@trigrun/execution-domain';
+import { type DeliverCallback, type ExecutionEvent, InvalidEventError, isStepDriven } from '@trigrun/execution-contracts';
+import { type ExecutionIdentity, type ExecutionState, evolve, initialState, nextAction } from '@trigrun/execution-domain';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, type MessageContext, ack, nakAfter, term } from '@trigrun/messaging';
 import { callbackFor } from './callbacks';
 import { type SecretReferences, type SecretResolver, performAttempt } from './request-attempt';
 import { type ExecutionStore, type LoadedExecution, decodeEvent, newExecutionUuid } from './execution-store';
+import { type TokenSealer, mintParkToken } from './park-tokens';
+import { performStepAttempt } from './step-attempt';
+
+interface SlotHolder {
+  readonly executionId: string;
+  readonly jobId: string;
+  readonly workspaceId: string;
+}
+
+/** What step-driven executions need beyond the stream (ports; the step-runner wires the Postgres adapters). */
+export interface WorkflowPorts {
+  /** Seals park tokens under the master key (only the sealed form and a hash are recorded). */
+  readonly sealer: TokenSealer;
+  /** The job's persisted context store (SPEC §3): read at start, written by extract_to_context. */
+  readonly context: {
+    seed(jobId: string): Promise<Record<string, string>>;
+    merge(jobId: string, workspaceId: string, values: Record<string, string>): Promise<void>;
+  };
+  /** Durable timers for parked steps, fired by the scheduler as Wake commands. */
+  readonly timers: {
+    schedule(t: { executionId: string; jobId: string; workspaceId: string; dueAt: Date }): Promise<void>;
+    cancel(executionId: string): Promise<void>;
+  };
+  /** max_concurrent_executions: FIFO admission per job. */
+  readonly slots: {
+    acquire(e: { executionId: string; jobId: string; workspaceId: string; queuedAt: Date; cap: number }): Promise<{ admitted: boolean; alsoAdmitted: readonly SlotHolder[] }>;
+    release(executionId: string, jobId: string, cap: number): Promise<readonly SlotHolder[]>;
+  };
+}
 
 export interface EngineDeps {
   readonly store: ExecutionStore;
@@ -14,6 +43,7 @@ export interface EngineDeps {
   /** Issues a DeliverCallback command durably (see callbacks.ts). */
   readonly requestCallback: (command: DeliverCallback) => Promise<void>;
   readonly references: SecretReferences;
+  readonly workflows: WorkflowPorts;
   readonly now: () => Date;
   readonly random: () => number;
   readonly logger: { warn(message: string, meta?: object): void; debug(message: string, meta?: object): void };
@@ -98,6 +128,7 @@ export class ExecutionEngine {
     switch (action.type) {
       case 'none': {
         this.cache.delete(identity.executionId);
+        await this.afterEnd(identity, loaded.state);
         // The terminal event is the last one: its delivery issues the success/failure callback,
         // acked only once the command is stored.
         const callback = callbackFor(loaded.events);
@@ -107,11 +138,53 @@ export class ExecutionEngine {
       case 'wait':
         // A durable timer: the message stays unacked and JetStream delivers it again at `until`.
         return nakAfter(Date.parse(action.until) - now.getTime());
-      case 'start':
-        await run(() => ({ type: 'StartExecution', now: now.toISOString(), uuid: newExecutionUuid() }));
+      case 'start': {
+        if (loaded.state.status !== 'queued') return ack();
+        const cap = loaded.state.job.max_concurrent_executions ?? 0;
+        if (cap > 0) {
+          // Over the cap the execution stays queued, holding no message: the release of a slot starts it.
+          const slot = await this.deps.workflows.slots.acquire({ ...identity, queuedAt: new Date(loaded.state.queuedAt), cap });
+          await Promise.all(slot.alsoAdmitted.filter((h) => h.executionId !== identity.executionId).map((h) => this.startAdmitted(h)));
+          if (!slot.admitted) return ack();
+        }
+        const context = isStepDriven(loaded.state.job) ? await this.deps.workflows.context.seed(identity.jobId) : undefined;
+        await run(() => ({ type: 'StartExecution', now: now.toISOString(), uuid: newExecutionUuid(), ...(context ? { context } : {}) }));
         return ack();
+      }
       case 'finish':
-        await run(() => ({ type: 'FinishExecution' }));
+        if (action.persistContext) await this.deps.workflows.context.merge(identity.jobId, identity.workspaceId, action.persistContext);
+        await run(() => ({ type: 'FinishExecution', now: now.toISOString() }));
+        return ack();
+      case 'start_step': {
+        // extract_to_context of the step before is stored first; a repeat after a crash writes the same values again.
+        if (action.persistContext) await this.deps.workflows.context.merge(identity.jobId, identity.workspaceId, action.persistContext);
+        const token = action.step.type === 'http' ? undefined : mintParkToken(identity.executionId, action.step.id, this.deps.workflows.sealer).park;
+        await run(() => ({ type: 'StartStep', now: now.toISOString(), ...(token ? { token } : {}) }));
+        return ack();
+      }
+      case 'send_step': {
+        const { attempt, responseBody } = await performStepAttempt(this.deps, {
+          workspaceId: identity.workspaceId,
+          executionId: identity.executionId,
+          step: action.step,
+          number: action.attemptNumber,
+          request: action.request as { method: string; url: string; headers: Record<string, string>; body?: unknown },
+          timeoutMs: action.timeoutMs,
+          signal: ctx.signal,
+        });
+        if (ctx.signal.aborted) throw new Error('shutting down: attempt handed back');
+        await run(() => ({ type: 'RecordAttempt', attempt, responseBody, now: this.deps.now().toISOString(), jitter: this.deps.random() }));
+        return ack();
+      }
+      case 'park':
+        // Parked executions hold no message: their timeout is a row the scheduler fires as a Wake.
+        await this.deps.workflows.timers.schedule({ ...identity, dueAt: new Date(action.until) });
+        return ack();
+      case 'settle':
+        await run(() => ({ type: 'SettleStep', now: now.toISOString() }));
+        return ack();
+      case 'wake':
+        await run(() => ({ type: 'Wake', now: now.toISOString() }));
         return ack();
       case 'send': {
         const result = await performAttempt(this.deps, {
@@ -136,6 +209,28 @@ export class ExecutionEngine {
         return ack();
       }
     }
+  }
+
+  /** An ended execution frees its concurrency slot (starting whoever is next) and its timer. */
+  private async afterEnd(identity: ExecutionIdentity, state: ExecutionState): Promise<void> {
+    if (state.status !== 'succeeded' && state.status !== 'failed') return;
+    const cap = state.job.max_concurrent_executions ?? 0;
+    if (cap > 0) {
+      const next = await this.deps.workflows.slots.release(identity.executionId, identity.jobId, cap);
+      await Promise.all(next.map((h) => this.startAdmitted(h)));
+    }
+    if (isStepDriven(state.job)) await this.deps.workflows.timers.cancel(identity.executionId);
+  }
+
+  /** Starts an execution admitted by a slot release; the decider ignores a start of one already started. */
+  private async startAdmitted(holder: SlotHolder): Promise<void> {
+    const loaded = await this.deps.store.load(holder.executionId);
+    if (loaded.state.status !== 'queued') return;
+    const context = isStepDriven(loaded.state.job) ? await this.deps.workflows.context.seed(holder.jobId) : undefined;
+    await this.deps.store.execute(holder, () => ({ type: 'StartExecution', now: this.deps.now().toISOString(), uuid: newExecutionUuid(), ...(context ? { context } : {}) }), {
+      now: this.deps.now,
+      loaded,
+    });
   }
 }
 

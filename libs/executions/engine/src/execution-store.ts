@@ -13,6 +13,7 @@ import {
   type ExecutionCommand,
   type ExecutionIdentity,
   type ExecutionState,
+  type IgnoreCode,
   decide,
   evolve,
   initialState,
@@ -29,7 +30,9 @@ export interface LoadedExecution {
   readonly position: number;
 }
 
-export type AppendResult = { readonly appended: ExecutionEvent[]; readonly loaded: LoadedExecution } | { readonly ignored: string; readonly loaded: LoadedExecution };
+export type AppendResult =
+  | { readonly appended: ExecutionEvent[]; readonly loaded: LoadedExecution }
+  | { readonly ignored: string; readonly code?: IgnoreCode; readonly loaded: LoadedExecution };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -66,9 +69,12 @@ export class ExecutionStore {
     let loaded = opts.loaded ?? (await this.load(identity.executionId));
     for (let conflicts = 0; ; conflicts++) {
       const decision: Decision = decide(command(loaded.state), loaded.state);
-      if (isIgnore(decision)) return { ignored: decision.reason, loaded };
+      if (isIgnore(decision)) return { ignored: decision.reason, ...(decision.code ? { code: decision.code } : {}), loaded };
       try {
-        const { appended, lastSeq } = await this.append(identity, loaded, decision, opts.now());
+        const { appended, lastSeq, cut } = await this.append(identity, loaded, decision, opts.now());
+        // Another writer completed the rest of this decision (the engine's `settle` repair writes
+        // the same events): the command took effect; the stream is the truth for what follows.
+        if (cut) return { appended, loaded: await this.load(identity.executionId) };
         return {
           appended,
           loaded: { state: appended.reduce(evolve, loaded.state), events: [...loaded.events, ...appended], lastSeq, position: loaded.position + appended.length },
@@ -98,15 +104,20 @@ export class ExecutionStore {
         position,
         data: e.data,
       } as ExecutionEvent;
-      lastSeq = await this.store.append(subject, encoder.encode(JSON.stringify(envelope)), {
-        // The position makes the id deterministic: a retried publish of the same decision is dropped.
-        msgId: `${identity.executionId}:${position}`,
-        expectedLastSeq: lastSeq,
-        headers: { [EVENT_TYPE_HEADER]: e.type },
-      });
+      try {
+        lastSeq = await this.store.append(subject, encoder.encode(JSON.stringify(envelope)), {
+          // The position makes the id deterministic: a retried publish of the same decision is dropped.
+          msgId: `${identity.executionId}:${position}`,
+          expectedLastSeq: lastSeq,
+          headers: { [EVENT_TYPE_HEADER]: e.type },
+        });
+      } catch (error) {
+        if (error instanceof ConcurrencyConflict && appended.length > 0) return { appended, lastSeq, cut: true };
+        throw error;
+      }
       appended.push(envelope);
     }
-    return { appended, lastSeq };
+    return { appended, lastSeq, cut: false };
   }
 }
 

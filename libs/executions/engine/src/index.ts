@@ -3,5 +3,7 @@ export * from './callbacks';
 export * from './engine';
 export * from './execution-launcher';
 export * from './execution-store';
+export * from './park-tokens';
 export * from './request-attempt';
 export * from './topology';
+export * from './waitpoints';

@@ -3,9 +3,12 @@ import { createOrm } from '@trigrun/database';
 import type { ExecutionEvent, ExecutionTrigger, JobKind } from '@trigrun/execution-contracts';
 import type { Disposition } from '@trigrun/messaging';
 import { ulid } from '@trigrun/util';
+import { parkTokenAad } from '@trigrun/execution-engine';
+import { SecretCipher } from '@trigrun/secrets';
 import { ExecutionProjector } from './execution.projector';
 import { ExecutionQueries } from './execution.queries';
-import { attemptRecord, eventsOf, finishedRun, jobSnapshot, jsMsg, type ExecutionIdentity } from './testing/execution-events';
+import { attemptRecord, eventsOf, finishedRun, jobSnapshot, jsMsg, workflowSnapshot, type ExecutionIdentity } from './testing/execution-events';
+import { waitingPayloadsOpenedWith } from './waiting-payload';
 import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
 
 const ADMIN_URL = process.env.TRIGRUN_IT_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -291,6 +294,168 @@ describe('execution read model (real Postgres)', () => {
 
     expect(await countExecutions(id.executionId)).toBe(0);
     expect((await jobRow(jobId)).last_run_at).toBeNull();
+  });
+
+  describe('workflow executions', () => {
+    const PUBLIC_URL = 'https://trigrun.example.com';
+    const cipher = new SecretCipher({ current: { version: 3, key: Buffer.alloc(32, 7) }, previous: new Map() });
+    /** As the api-gateway wires it: URLs opened at read time from the sealed token. */
+    const withUrls = () =>
+      new ExecutionQueries(
+        db.orm,
+        waitingPayloadsOpenedWith({
+          publicUrl: PUBLIC_URL,
+          openToken: (executionId, waiting) => cipher.decrypt(waiting.tokenSealed.ciphertext, waiting.tokenSealed.key_version, parkTokenAad(executionId, waiting.stepId)),
+        }),
+      );
+    const STEPS = [
+      {
+        id: 'fetch',
+        type: 'http',
+        url: 'https://shop.example.com/orders/{{trigger.body.order}}',
+        method: 'GET',
+        headers: {},
+        timeout_seconds: 30,
+        success_statuses: [200],
+        retry_policy: { max_attempts: 3, retry_on_statuses: [503] },
+        extract: { order_id: '$.order.id' },
+      },
+      { id: 'wait', type: 'wait_for_webhook', timeout_seconds: 600, on_timeout: 'fail' },
+    ] as const;
+
+    /** queued → started → fetch (a 503, then a 200) → completed → wait parked → resumed → completed → succeeded. */
+    function workflowHistory(id: ExecutionIdentity, T0: string) {
+      const e = eventsOf(id);
+      const token = `${id.executionId}.${'Q'.repeat(43)}`;
+      const sealed = cipher.encrypt(token, parkTokenAad(id.executionId, 'wait'));
+      const fetchInput = { url: 'https://shop.example.com/orders/7', method: 'GET', headers: {} };
+      const attempts = [attemptRecord(1, at(T0, 20), { status: 'HTTP_ERROR', statusCode: 503, errorMessage: 'HTTP 503 is not in success_statuses' }), attemptRecord(2, at(T0, 400))];
+      const events = [
+        e.queued(T0, { job: workflowSnapshot('orders', STEPS), trigger: 'webhook', triggerInput: { body: { order: 7 } } }),
+        e.started(2, at(T0, 10), { region: 'eu' }),
+        e.stepStarted(3, at(T0, 10), { id: 'fetch', type: 'http', index: 0, input: fetchInput }),
+        e.attempt(4, at(T0, 300), attempts[0], at(T0, 390), 'fetch'),
+        e.attempt(5, at(T0, 450), attempts[1], null, 'fetch'),
+        e.stepCompleted(6, at(T0, 450), 'fetch', { order: { id: 'o-7' } }, { order_id: 'o-7' }),
+        e.stepStarted(7, at(T0, 450), { id: 'wait', type: 'wait_for_webhook', index: 1 }),
+        e.parked(8, at(T0, 450), { stepId: 'wait', reason: 'webhook', expiresAt: at(T0, 600_450), sealed: { ciphertext: sealed.ciphertext, key_version: sealed.keyVersion } }),
+        e.resumed(9, at(T0, 5000), { stepId: 'wait', via: 'resume', payload: { tracking: 'T-1' } }),
+        e.stepCompleted(10, at(T0, 5000), 'wait', { tracking: 'T-1' }, { tracking: 'T-1' }),
+        e.succeeded(11, at(T0, 5000), { order_id: 'o-7', tracking: 'T-1' }),
+      ];
+      return { events, token, sealed, fetchInput, attempts };
+    }
+
+    it('projects steps, parking and resumption to the stored row; redelivery changes nothing', async () => {
+      const ws = await seedWorkspace();
+      const jobId = await seedJob(ws, 'workflow', 'active', 'orders');
+      const T0 = '2026-03-15T19:00:00.000Z';
+      const id = identity(ws, jobId, T0);
+      const { events, token, sealed, fetchInput, attempts } = workflowHistory(id, T0);
+
+      // Up to the park.
+      const seqs = await deliverAll(events.slice(0, 8));
+      const parked = await executionRow(id.executionId);
+      expect(parked).toMatchObject({
+        status: 'waiting',
+        position: 8,
+        attempts: [],
+        context: { region: 'eu', order_id: 'o-7' },
+        waiting_reason: 'webhook',
+        waiting_step_id: 'wait',
+        waiting_message: null,
+        waiting_token_sealed: { ciphertext: sealed.ciphertext, key_version: 3 },
+        waiting_expires_at: new Date(at(T0, 600_450)),
+        step_executions: [
+          {
+            step_id: 'fetch',
+            type: 'http',
+            status: 'succeeded',
+            started_at: at(T0, 10),
+            finished_at: at(T0, 450),
+            attempts,
+            input: fetchInput,
+            output: { order: { id: 'o-7' } },
+            extracted: { order_id: 'o-7' },
+            error: null,
+          },
+          { step_id: 'wait', type: 'wait_for_webhook', status: 'waiting', started_at: at(T0, 450), finished_at: null, attempts: [], input: null, output: null, extracted: null, error: null },
+        ],
+      });
+      expect(parked).not.toHaveProperty('waiting_payload');
+      // The token is never stored in clear.
+      expect(JSON.stringify(parked)).not.toContain(token.split('.')[1]);
+
+      const served = await withUrls().get(ws, id.executionId);
+      expect(served).toMatchObject({
+        status: 'waiting',
+        waiting_reason: 'webhook',
+        waiting_payload: { resume_url: `${PUBLIC_URL}/v1/resume/${token}` },
+        waiting_expires_at: at(T0, 600_450),
+      });
+      expect(Object.keys(served ?? {}).sort()).toEqual([...SPEC_FIELDS].sort());
+      expect((await queries.get(ws, id.executionId))?.waiting_payload).toEqual({ resume_url: null });
+      expect((await withUrls().list(ws, { status: 'waiting' }, 50)).data).toEqual([served]);
+
+      // A redelivery while parked.
+      expect(await deliver(events[7], seqs[7])).toEqual(ACK);
+      expect(await deliver(events[2], seqs[2])).toEqual(ACK);
+      expect(await executionRow(id.executionId)).toEqual(parked);
+
+      // Resumed, then done.
+      seqs.push(...(await deliverAll(events.slice(8))));
+      const done = await executionRow(id.executionId);
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        position: 11,
+        finished_at: new Date(at(T0, 5000)),
+        duration_ms: '4990', // bigint: text from node-postgres
+        final_output: { order_id: 'o-7', tracking: 'T-1' },
+        context: { region: 'eu', order_id: 'o-7', tracking: 'T-1' },
+        waiting_reason: null,
+        waiting_step_id: null,
+        waiting_message: null,
+        waiting_token_sealed: null,
+        waiting_expires_at: null,
+      });
+      expect((done!.step_executions as Array<{ step_id: string }>)[1]).toEqual({
+        step_id: 'wait',
+        type: 'wait_for_webhook',
+        status: 'succeeded',
+        started_at: at(T0, 450),
+        finished_at: at(T0, 5000),
+        attempts: [],
+        input: { tracking: 'T-1' },
+        output: { tracking: 'T-1' },
+        extracted: { tracking: 'T-1' },
+        error: null,
+      });
+      expect(await withUrls().get(ws, id.executionId)).toMatchObject({ status: 'succeeded', waiting_reason: null, waiting_payload: null, waiting_expires_at: null });
+      expect((await withUrls().list(ws, { status: 'waiting' }, 50)).data).toEqual([]);
+
+      // Redelivering the whole history, in any order, writes nothing.
+      for (const i of [10, 7, 0, 8, 3, 9]) expect(await deliver(events[i], seqs[i])).toEqual(ACK);
+      expect(await executionRow(id.executionId)).toEqual(done);
+      expect(await writesOf(id.executionId)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      expect((await jobRow(jobId)).last_run_at).toEqual(new Date(at(T0, 10)));
+    });
+
+    it('folds a whole history delivered in one batch to the same row as one event at a time', async () => {
+      const ws = await seedWorkspace();
+      const jobId = await seedJob(ws, 'workflow', 'active', 'orders');
+      const T0 = '2026-03-15T19:30:00.000Z';
+      const oneByOne = identity(ws, jobId, T0);
+      const batched = identity(ws, jobId, at(T0, 1));
+      await deliverAll(workflowHistory(oneByOne, T0).events);
+
+      const batch = workflowHistory(batched, T0).events;
+      const dispositions = await projector.handleBatch(batch.map((event) => ({ msg: jsMsg(event, ++lastStreamSeq), deliveryCount: 1 })));
+      expect(dispositions).toEqual(batch.map(() => ACK));
+      expect(await writesOf(batched.executionId)).toEqual([11]);
+
+      const [a, b] = await Promise.all([queries.get(ws, oneByOne.executionId), queries.get(ws, batched.executionId)]);
+      expect({ ...b, id: oneByOne.executionId }).toEqual(a);
+    });
   });
 
   describe('job side effects', () => {

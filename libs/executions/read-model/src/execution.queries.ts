@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ExecutionStatus } from '@trigrun/execution-contracts';
 import { decodeCursor, encodeCursor } from '@trigrun/util';
-import { type ExecutionApi, toApi } from './execution.projection';
+import { type ExecutionApi, type WaitingPayloadOf, toApi } from './execution.projection';
 import { COLUMNS, type RawExecutionRow, viewOfRow } from './execution.table';
 
 export interface ExecutionFilters {
@@ -24,7 +24,14 @@ const SELECT = `select ${COLUMNS.join(', ')} from executions`;
  * sort before its cursor, so pages never shift or repeat. Every query is scoped to a workspace.
  */
 export class ExecutionQueries {
-  constructor(private readonly orm: MikroORM) {}
+  /**
+   * `waitingPayloadOf` builds the URLs of a waiting execution's `waiting_payload` from its sealed
+   * token (see `waitingPayloadsOpenedWith`); without it they are null.
+   */
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly waitingPayloadOf?: WaitingPayloadOf,
+  ) {}
 
   async list(workspaceId: string, filters: ExecutionFilters, limit: number, cursor?: string): Promise<Page<ExecutionApi>> {
     const where = ['workspace_id = ?'];
@@ -42,11 +49,11 @@ export class ExecutionQueries {
     if (after) add('id < ?', after);
     const rows = await this.orm.em.fork().execute<RawExecutionRow[]>(`${SELECT} where ${where.join(' and ')} order by id desc limit ?`, [...params, limit + 1]);
     const page = rows.slice(0, limit).map(viewOfRow);
-    return { data: page.map(toApi), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].id) : null };
+    return { data: page.map((view) => toApi(view, this.waitingPayloadOf)), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1].id) : null };
   }
 
   async get(workspaceId: string, id: string): Promise<ExecutionApi | null> {
     const [row] = await this.orm.em.fork().execute<RawExecutionRow[]>(`${SELECT} where id = ? and workspace_id = ?`, [id, workspaceId]);
-    return row ? toApi(viewOfRow(row)) : null;
+    return row ? toApi(viewOfRow(row), this.waitingPayloadOf) : null;
   }
 }

@@ -1,4 +1,4 @@
-import type { ExecutionView } from './execution.projection';
+import { type ExecutionView, type StepExecutionApi, type StepExecutionView, stepToApi } from './execution.projection';
 
 // The `executions` table as the read model reads and writes it, in plain SQL: one mapping
 // between rows and ExecutionView for the projector and the queries alike. (The ORM's entity
@@ -29,14 +29,21 @@ export const COLUMNS = [
   'finished_at',
   'duration_ms',
   'attempts',
+  'step_executions',
   'trigger_input',
+  'context',
+  'waiting_reason',
+  'waiting_step_id',
+  'waiting_message',
+  'waiting_token_sealed',
+  'waiting_expires_at',
   'final_output',
   'error',
   'replay_of',
   'position',
   'last_seq',
 ] as const;
-const JSON_COLUMNS = new Set(['attempts', 'trigger_input', 'final_output', 'error']);
+const JSON_COLUMNS = new Set(['attempts', 'step_executions', 'trigger_input', 'context', 'waiting_token_sealed', 'final_output', 'error']);
 const ROW_PLACEHOLDERS = `(${COLUMNS.map((c) => (JSON_COLUMNS.has(c) ? '?::jsonb' : '?')).join(', ')}, now())`;
 /** One statement for a batch; a row only moves forward (a concurrent duplicate writes nothing). */
 export const upsertSql = (rows: number) => `insert into executions (${COLUMNS.join(', ')}, updated_at)
@@ -64,7 +71,19 @@ export function viewOfRow(row: RawExecutionRow): ExecutionView {
     finishedAt: time(row.finished_at),
     durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
     attempts: row.attempts as ExecutionView['attempts'],
+    stepExecutions: ((row.step_executions ?? []) as StepExecutionApi[]).map(stepOfStored),
     triggerInput: row.trigger_input,
+    context: (row.context ?? null) as ExecutionView['context'],
+    waiting:
+      row.waiting_reason === null
+        ? null
+        : {
+            reason: row.waiting_reason as NonNullable<ExecutionView['waiting']>['reason'],
+            stepId: row.waiting_step_id as string,
+            message: row.waiting_message as string | null,
+            tokenSealed: row.waiting_token_sealed as NonNullable<ExecutionView['waiting']>['tokenSealed'],
+            expiresAt: time(row.waiting_expires_at)!,
+          },
     finalOutput: row.final_output,
     error: row.error as ExecutionView['error'],
     replayOf: row.replay_of as string | null,
@@ -72,27 +91,53 @@ export function viewOfRow(row: RawExecutionRow): ExecutionView {
   };
 }
 
+/** Steps are stored as the API shows them (snake_case, SPEC §8), so the jsonb reads like the API. */
+function stepOfStored(s: StepExecutionApi): StepExecutionView {
+  return {
+    stepId: s.step_id,
+    type: s.type,
+    status: s.status,
+    startedAt: s.started_at,
+    finishedAt: s.finished_at,
+    attempts: s.attempts ?? [],
+    input: s.input ?? null,
+    output: s.output ?? null,
+    extracted: s.extracted ?? null,
+    error: s.error ?? null,
+  };
+}
+
+/** The row's values in COLUMNS order (keyed by column, so the order cannot drift). */
 export function valuesOf(view: ExecutionView, seq: number): unknown[] {
   const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(storable(v)));
-  return [
-    view.id,
-    view.workspaceId,
-    view.jobId,
-    view.jobName,
-    view.kind,
-    view.status,
-    view.trigger,
-    view.scheduledFor,
-    view.queuedAt,
-    view.startedAt,
-    view.finishedAt,
-    view.durationMs,
-    json(view.attempts),
-    json(view.triggerInput),
-    json(view.finalOutput),
-    json(view.error),
-    view.replayOf,
-    view.position,
-    seq,
-  ];
+  const row: RawExecutionRow = {
+    id: view.id,
+    workspace_id: view.workspaceId,
+    job_id: view.jobId,
+    job_name: view.jobName,
+    kind: view.kind,
+    status: view.status,
+    trigger: view.trigger,
+    scheduled_for: view.scheduledFor,
+    queued_at: view.queuedAt,
+    started_at: view.startedAt,
+    finished_at: view.finishedAt,
+    duration_ms: view.durationMs,
+    attempts: json(view.attempts),
+    step_executions: json(view.stepExecutions.map(stepToApi)),
+    trigger_input: json(view.triggerInput),
+    context: json(view.context),
+    // The token only sealed: the URLs of waiting_payload are built at read time.
+    waiting_reason: view.waiting?.reason ?? null,
+    waiting_step_id: view.waiting?.stepId ?? null,
+    waiting_message: storable(view.waiting?.message ?? null),
+    waiting_token_sealed: json(view.waiting?.tokenSealed),
+    waiting_expires_at: view.waiting?.expiresAt ?? null,
+    final_output: json(view.finalOutput),
+    error: json(view.error),
+    replay_of: view.replayOf,
+    position: view.position,
+    last_seq: seq,
+  };
+  return COLUMNS.map((c) => row[c]);
 }

@@ -2,4 +2,6 @@ import { JobSchema } from './job.entity';
 
 export * from './job.entity';
 export * from './jobs.service';
+export * from './job-context.store';
+export * from './job-context.service';
 export const JOB_ENTITIES = [JobSchema];

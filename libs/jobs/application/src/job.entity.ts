@@ -1,5 +1,5 @@
 import { EntitySchema } from '@mikro-orm/postgresql';
-import type { JobKind, RequestSpec, RetryPolicy } from '@trigrun/execution-contracts';
+import { type JobKind, type RequestSpec, type RetryPolicy, STEP_KINDS, type StepSpec } from '@trigrun/execution-contracts';
 
 export type JobState = 'active' | 'paused' | 'draft' | 'completed';
 export const JOB_STATES: readonly JobState[] = ['active', 'paused', 'draft', 'completed'];
@@ -13,7 +13,7 @@ export class Job {
   state!: JobState;
   schedule: Record<string, unknown> | null = null;
   request: RequestSpec | null = null;
-  steps: unknown[] | null = null;
+  steps: StepSpec[] | null = null;
   retryPolicy!: RetryPolicy;
   maxConcurrentExecutions!: number;
   maxWorkflowDurationSeconds: number | null = null;
@@ -63,7 +63,8 @@ export function jobView(job: Job) {
     kind: job.kind,
     state: job.state,
     schedule: job.schedule,
-    request: job.request,
+    // SPEC §2: a job has `request` or `steps`, by kind; never both.
+    ...(STEP_KINDS.includes(job.kind) ? { steps: job.steps } : { request: job.request }),
     retry_policy: job.retryPolicy,
     max_concurrent_executions: job.maxConcurrentExecutions,
     max_workflow_duration_seconds: job.maxWorkflowDurationSeconds,

@@ -4,20 +4,9 @@ import type { Principal } from '@trigrun/accounts';
 import type { ExecutionTrigger, JobKind } from '@trigrun/execution-contracts';
 import { ExecutionStore, launchExecution } from '@trigrun/execution-engine';
 import { type ExecutionApi, project, toApi } from '@trigrun/execution-read-model';
-import {
-  JOB_KINDS,
-  type Problem,
-  REQUEST_KINDS,
-  SUPPORTED_KINDS,
-  normalizeRequest,
-  normalizeResponseOutputTemplate,
-  normalizeRetryPolicy,
-  optionalCallbackUrl,
-  type RequestInput,
-  snapshotOf,
-} from '@trigrun/job-domain';
+import { JOB_KINDS, type Problem, SUPPORTED_KINDS, normalizeJobFields, snapshotOf } from '@trigrun/job-domain';
 import { ApiError, InjectOrm } from '@trigrun/nest';
-import { type NormalizedSchedule, nextRunAt, normalizeSchedule } from '@trigrun/scheduling-domain';
+import { type NormalizedSchedule, nextRunAt } from '@trigrun/scheduling-domain';
 import { decodeCursor, encodeCursor, newId } from '@trigrun/util';
 import { Job, type JobApi, type JobState, jobView } from './job.entity';
 
@@ -31,7 +20,7 @@ export interface JobInput {
   steps?: unknown;
   retry_policy?: object;
   max_concurrent_executions?: number;
-  max_workflow_duration_seconds?: number;
+  max_workflow_duration_seconds?: number | null;
   on_success_url?: string | null;
   on_failure_url?: string | null;
   response_output_template?: unknown;
@@ -57,7 +46,8 @@ export class JobsService {
     const state = (input.state ?? 'active') as JobState;
     if (state !== 'active' && state !== 'draft') problems.push({ field: 'state', message: 'must be active or draft when creating a job' });
     const now = new Date();
-    const definition = this.definitionOf(kind, input, problems, now, true);
+    // A kind this build does not run has no definition rules to check yet.
+    const definition = SUPPORTED_KINDS.includes(kind) ? this.definitionOf(kind, input, problems, now, true) : {};
     if (problems.length > 0) throw ApiError.validation([...problems]);
 
     const em = this.orm.em.fork();
@@ -103,7 +93,8 @@ export class JobsService {
     const problems: Problem[] = [];
     if (input.kind !== undefined && input.kind !== job.kind) problems.push({ field: 'kind', message: 'cannot be changed; create a new job' });
     if (input.state !== undefined) problems.push({ field: 'state', message: 'cannot be patched; use the pause and resume endpoints' });
-    // request and retry_policy merge key by key (JSON merge patch); other fields replace.
+    // request and retry_policy merge key by key (JSON merge patch); other fields, steps included,
+    // replace. The merged definition is validated whole, so a new step list is checked like on create.
     const merged: JobInput = {
       name: input.name ?? job.name,
       request: input.request === undefined ? (job.request ?? undefined) : { ...(job.request ?? {}), ...input.request },
@@ -112,9 +103,9 @@ export class JobsService {
       on_success_url: input.on_success_url === undefined ? job.onSuccessUrl : input.on_success_url,
       on_failure_url: input.on_failure_url === undefined ? job.onFailureUrl : input.on_failure_url,
       schedule: input.schedule,
-      steps: input.steps,
+      steps: input.steps === undefined ? job.steps : input.steps,
       response_output_template: input.response_output_template === undefined ? job.responseOutputTemplate : input.response_output_template,
-      max_workflow_duration_seconds: input.max_workflow_duration_seconds,
+      max_workflow_duration_seconds: input.max_workflow_duration_seconds === undefined ? job.maxWorkflowDurationSeconds : input.max_workflow_duration_seconds,
     };
     const now = new Date();
     const definition = this.definitionOf(job.kind, merged, problems, now, input.schedule !== undefined);
@@ -195,7 +186,7 @@ export class JobsService {
         workspaceId: job.workspaceId,
         jobId: job.id,
         trigger,
-        job: snapshotOf({ ...job, request: job.request! }),
+        job: snapshotOf(job),
       },
       () => now,
     );
@@ -204,34 +195,11 @@ export class JobsService {
 
   /** `withSchedule`: validate `input.schedule` (on create, and on a PATCH that sends one). */
   private definitionOf(kind: JobKind, input: JobInput, problems: Problem[], now: Date, withSchedule: boolean): Partial<Job> {
-    if (!REQUEST_KINDS.includes(kind)) return {};
-    const schedule = withSchedule ? normalizeSchedule(kind, input.schedule ?? null, now) : null;
-    if (schedule) problems.push(...schedule.problems);
-    const request = normalizeRequest(input.request as RequestInput | undefined);
-    const retry = normalizeRetryPolicy(input.retry_policy);
-    problems.push(...request.problems, ...retry.problems);
-    if (input.steps !== undefined && input.steps !== null) problems.push({ field: 'steps', message: `is only for workflow and webhook_trigger jobs` });
-    const outputTemplate = normalizeResponseOutputTemplate(input.response_output_template);
-    problems.push(...outputTemplate.problems);
-    if (input.max_workflow_duration_seconds !== undefined && input.max_workflow_duration_seconds !== null) {
-      problems.push({ field: 'max_workflow_duration_seconds', message: 'is only for workflow and webhook_trigger jobs' });
-    }
-    const maxConcurrent = input.max_concurrent_executions ?? 0;
-    if (!Number.isInteger(maxConcurrent) || maxConcurrent < 0 || maxConcurrent > 1000) {
-      problems.push({ field: 'max_concurrent_executions', message: 'must be an integer from 0 (unlimited) to 1000' });
-    }
-    const onSuccessUrl = optionalCallbackUrl(input.on_success_url, 'on_success_url', problems);
-    const onFailureUrl = optionalCallbackUrl(input.on_failure_url, 'on_failure_url', problems);
-    if (!request.value || !retry.value) return {};
-    return {
-      request: request.value,
-      retryPolicy: retry.value,
-      ...(schedule ? { schedule: (schedule.value as Record<string, unknown> | null) ?? null } : {}),
-      maxConcurrentExecutions: maxConcurrent,
-      responseOutputTemplate: outputTemplate.value ?? null,
-      onSuccessUrl,
-      onFailureUrl,
-    };
+    const fields = normalizeJobFields(kind, input, { now, withSchedule });
+    problems.push(...fields.problems);
+    if (!fields.value) return {};
+    const { schedule, ...rest } = fields.value;
+    return { ...rest, ...(schedule !== undefined ? { schedule: schedule as Record<string, unknown> | null } : {}) };
   }
 }
 

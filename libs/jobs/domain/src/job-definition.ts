@@ -1,6 +1,15 @@
 import { type ResponseMatcher, normalizeMatcher, normalizeOutputTemplate } from '@trigrun/response-matching';
 import { type AllowedVariables, REQUEST_JOB_VARIABLES, checkRequestTemplates } from '@trigrun/templating';
-import { HTTP_METHODS, type HttpMethod, type JobKind, type JobSnapshot, type RequestSpec, type RetryPolicy } from '@trigrun/execution-contracts';
+import {
+  HTTP_METHODS,
+  type HttpMethod,
+  type JobKind,
+  type JobSnapshot,
+  type RequestSpec,
+  type RetryPolicy,
+  STEP_KINDS,
+  type StepSpec,
+} from '@trigrun/execution-contracts';
 
 /**
  * Rules for job definitions that the DTO's shape checks cannot express: defaults, cross-field
@@ -13,7 +22,7 @@ export interface Problem {
 
 export const JOB_KINDS: readonly JobKind[] = ['recurring', 'cron', 'scheduled', 'one_time', 'workflow', 'webhook_trigger'];
 /** Kinds this build runs. The others are accepted by the contract but answered with a clear 400 until they land. */
-export const SUPPORTED_KINDS: readonly JobKind[] = ['recurring', 'cron', 'scheduled', 'one_time'];
+export const SUPPORTED_KINDS: readonly JobKind[] = ['recurring', 'cron', 'scheduled', 'one_time', 'workflow'];
 export const REQUEST_KINDS: readonly JobKind[] = ['recurring', 'cron', 'scheduled', 'one_time'];
 
 export const REQUEST_DEFAULTS = {
@@ -144,29 +153,52 @@ export function optionalCallbackUrl(value: unknown, field: string, problems: Pro
   return checkUrl(value, field, problems) ?? null;
 }
 
-/** The job as an execution sees it. */
+/** Step-driven kinds: past started_at + this, an execution fails with `workflow_timeout` (SPEC §2). */
+export const DEFAULT_WORKFLOW_DURATION_SECONDS = 1800;
+export const MAX_WORKFLOW_DURATION_SECONDS = 7200;
+
+/**
+ * The job as an execution sees it. Request kinds carry `request`, step-driven kinds carry `steps`
+ * and their duration limit; never both, so the engine can tell them apart by shape alone.
+ */
 export function snapshotOf(job: {
   name: string;
   kind: JobKind;
-  request: RequestSpec;
+  request?: RequestSpec | null;
+  steps?: readonly StepSpec[] | null;
   retryPolicy: RetryPolicy;
+  maxConcurrentExecutions?: number;
+  maxWorkflowDurationSeconds?: number | null;
   onSuccessUrl: string | null;
   onFailureUrl: string | null;
   responseOutputTemplate?: unknown;
 }): JobSnapshot {
+  const stepDriven = STEP_KINDS.includes(job.kind);
+  if (stepDriven ? !job.steps : !job.request) throw new Error(`job "${job.name}" (${job.kind}) has no ${stepDriven ? 'steps' : 'request'} to snapshot`);
   return {
     name: job.name,
     kind: job.kind,
-    request: job.request,
+    ...(stepDriven
+      ? { steps: job.steps!, max_workflow_duration_seconds: job.maxWorkflowDurationSeconds ?? DEFAULT_WORKFLOW_DURATION_SECONDS }
+      : { request: job.request! }),
     retry_policy: job.retryPolicy,
     on_success_url: job.onSuccessUrl,
     on_failure_url: job.onFailureUrl,
+    ...(job.maxConcurrentExecutions !== undefined ? { max_concurrent_executions: job.maxConcurrentExecutions } : {}),
     ...(job.responseOutputTemplate !== undefined && job.responseOutputTemplate !== null ? { response_output_template: job.responseOutputTemplate } : {}),
   };
 }
 
-/** `response_output_template` of a request job (SPEC §5): `$.path` leaves and execution-variable templates. */
-export function normalizeResponseOutputTemplate(input: unknown, field = 'response_output_template'): { value?: unknown; problems: Problem[] } {
+/**
+ * `response_output_template` (SPEC §5): `$.path` leaves read the final response body (a workflow's:
+ * the last step's output); templates may use the execution variables, and in workflows also
+ * `context.*` and `trigger.*`.
+ */
+export function normalizeResponseOutputTemplate(
+  input: unknown,
+  field = 'response_output_template',
+  allowed: AllowedVariables = REQUEST_JOB_VARIABLES,
+): { value?: unknown; problems: Problem[] } {
   if (input === undefined || input === null) return { value: null, problems: [] };
-  return normalizeOutputTemplate(input, field, REQUEST_JOB_VARIABLES);
+  return normalizeOutputTemplate(input, field, allowed);
 }

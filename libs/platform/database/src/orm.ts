@@ -4,6 +4,9 @@ import { Migration0001Initial } from './migrations/0001-initial';
 import { Migration0002JobLaunchedAt } from './migrations/0002-job-launched-at';
 import { Migration0003Secrets } from './migrations/0003-secrets';
 import { Migration0004DueJobsIndex } from './migrations/0004-due-jobs-index';
+import { Migration0005JobContext } from './migrations/0005-job-context';
+import { Migration0006ExecutionSteps } from './migrations/0006-execution-steps';
+import { Migration0007TimersAndSlots } from './migrations/0007-timers-and-slots';
 
 /** Every migration, in order. Listed explicitly: globs do not survive a build. */
 export const MIGRATIONS = [
@@ -11,6 +14,9 @@ export const MIGRATIONS = [
   { name: '0002-job-launched-at', class: Migration0002JobLaunchedAt },
   { name: '0003-secrets', class: Migration0003Secrets },
   { name: '0004-due-jobs-index', class: Migration0004DueJobsIndex },
+  { name: '0005-job-context', class: Migration0005JobContext },
+  { name: '0006-execution-steps', class: Migration0006ExecutionSteps },
+  { name: '0007-timers-and-slots', class: Migration0007TimersAndSlots },
 ];
 
 export interface OrmOptions {

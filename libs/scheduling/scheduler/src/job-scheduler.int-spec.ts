@@ -126,4 +126,37 @@ describe('JobScheduler (real PostgreSQL and NATS)', () => {
     expect(await queuedFor(job.id, slot)).toHaveLength(1);
     expect((await reload(job.id)).nextRunAt).toEqual(new Date('2026-06-02T11:30:00.000Z'));
   });
+
+  it('fires scheduled workflows with a snapshot of their steps and limits, never a request', async () => {
+    const slot = new Date(NOW.getTime() - 1_000);
+    const steps = [
+      { id: 'call', type: 'http', url: 'https://example.com/', method: 'GET', headers: {}, timeout_seconds: 30, success_statuses: [200], retry_policy: { max_attempts: 1, retry_on_statuses: [] } },
+      { id: 'review', type: 'approval', message: 'ok?', timeout_seconds: null, on_timeout: 'reject' },
+    ] as Job['steps'];
+    const job = await createJob({ kind: 'workflow', request: null, steps, maxConcurrentExecutions: 1, maxWorkflowDurationSeconds: 900, schedule: { every_n_minutes: 5 }, nextRunAt: slot });
+    // A workflow without a schedule has no slot: only run-now starts it.
+    const unscheduled = await createJob({ kind: 'workflow', request: null, steps, maxConcurrentExecutions: 1, maxWorkflowDurationSeconds: 1800, schedule: null, nextRunAt: null });
+    expect(await replica().tick()).toBe(1);
+    const [queued] = await queuedFor(job.id, slot);
+    expect(queued).toMatchObject({ type: 'ExecutionQueued', job_id: job.id, data: { trigger: 'schedule', scheduled_for: slot.toISOString() } });
+    if (queued?.type !== 'ExecutionQueued') throw new Error(`expected ExecutionQueued, got ${queued?.type}`);
+    const snapshot = queued.data.job;
+    expect(snapshot).toMatchObject({ kind: 'workflow', steps, max_concurrent_executions: 1, max_workflow_duration_seconds: 900 });
+    expect(snapshot).not.toHaveProperty('request');
+    expect((await reload(job.id)).nextRunAt).toEqual(new Date(NOW.getTime() + minutes(5)));
+    expect((await reload(unscheduled.id)).nextRunAt).toBeNull();
+  });
+
+  it('skips the slot of a row it cannot snapshot without holding up the other due jobs', async () => {
+    const slot = new Date(NOW.getTime() - 1_000);
+    const broken = await createJob({ kind: 'workflow', request: null, steps: null, schedule: { every_n_minutes: 5 }, nextRunAt: slot });
+    const healthy = await createJob({ kind: 'recurring', schedule: { every_n_minutes: 5 }, nextRunAt: slot });
+    const warnings: string[] = [];
+    const scheduler = new JobScheduler(db.orm, store, { batchSize: 50, now: () => NOW, logger: { ...silent, warn: (message) => warnings.push(message) } });
+    expect(await scheduler.tick()).toBe(2);
+    expect(await queuedFor(broken.id, slot)).toHaveLength(0);
+    expect(await queuedFor(healthy.id, slot)).toHaveLength(1);
+    expect(warnings).toEqual(['job has no usable definition; slot skipped']);
+    expect((await reload(broken.id)).nextRunAt!.getTime()).toBeGreaterThan(NOW.getTime());
+  });
 });

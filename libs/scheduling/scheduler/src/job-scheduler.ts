@@ -1,12 +1,16 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { JobKind, RequestSpec, RetryPolicy } from '@trigrun/execution-contracts';
+import type { JobKind, JobSnapshot, RequestSpec, RetryPolicy, StepSpec } from '@trigrun/execution-contracts';
 import { type ExecutionStore, launchExecution } from '@trigrun/execution-engine';
 import { snapshotOf } from '@trigrun/job-domain';
 import { ConcurrencyConflict } from '@trigrun/messaging';
 import { type NormalizedSchedule, nextRunAt } from '@trigrun/scheduling-domain';
 import { executionIdForSlot } from './slot-id';
 
-export const SCHEDULED_KINDS: readonly JobKind[] = ['recurring', 'cron', 'scheduled'];
+/**
+ * Kinds whose runs come from `schedule`. one_time is launched at creation and webhook_trigger by
+ * its trigger; a workflow without a schedule has no next_run_at, so it is never claimed.
+ */
+export const SCHEDULED_KINDS: readonly JobKind[] = ['recurring', 'cron', 'scheduled', 'workflow'];
 
 export interface SchedulerOptions {
   readonly batchSize: number;
@@ -49,7 +53,8 @@ export class JobScheduler {
     // than the database work.
     return this.orm.em.fork().transactional(async (em) => {
       const due = await em.execute<DueJob[]>(
-        `select id, workspace_id, name, kind, schedule, request, retry_policy, on_success_url, on_failure_url, response_output_template, created_at, next_run_at
+        `select id, workspace_id, name, kind, schedule, request, steps, retry_policy, max_concurrent_executions, max_workflow_duration_seconds,
+                on_success_url, on_failure_url, response_output_template, created_at, next_run_at
            from jobs
           where state = 'active' and deleted_at is null and next_run_at <= ? and kind in (${SCHEDULED_KINDS.map(() => '?').join(', ')})
           order by next_run_at
@@ -73,34 +78,45 @@ export class JobScheduler {
   private async fire(job: DueJob, now: Date): Promise<Date | null> {
     const slot = new Date(job.next_run_at);
     const executionId = executionIdForSlot(job.id, slot);
-    try {
-      await launchExecution(
-        this.store,
-        {
-          executionId,
-          workspaceId: job.workspace_id,
-          jobId: job.id,
-          trigger: 'schedule',
-          scheduledFor: slot.toISOString(),
-          job: snapshotOf({
-            name: job.name,
-            kind: job.kind,
-            request: job.request,
-            retryPolicy: job.retry_policy,
-            onSuccessUrl: job.on_success_url,
-            onFailureUrl: job.on_failure_url,
-            responseOutputTemplate: job.response_output_template,
-          }),
-        },
-        () => now,
-      );
-    } catch (error) {
-      if (!(error instanceof ConcurrencyConflict)) throw error;
-      this.opts.logger.debug('slot was already fired', { job_id: job.id, slot: slot.toISOString() });
+    const snapshot = this.snapshot(job);
+    if (snapshot === null) {
+      // One unusable row must not stall the claim for every other job: skip its slot, loudly.
+      this.opts.logger.warn('job has no usable definition; slot skipped', { job_id: job.id, kind: job.kind, slot: slot.toISOString() });
+    } else {
+      try {
+        await launchExecution(
+          this.store,
+          { executionId, workspaceId: job.workspace_id, jobId: job.id, trigger: 'schedule', scheduledFor: slot.toISOString(), job: snapshot },
+          () => now,
+        );
+      } catch (error) {
+        if (!(error instanceof ConcurrencyConflict)) throw error;
+        this.opts.logger.debug('slot was already fired', { job_id: job.id, slot: slot.toISOString() });
+      }
     }
     // From the later of the slot and now: at most one catch-up run, then back on schedule.
     const after = slot.getTime() > now.getTime() ? slot : now;
     return nextRunAt(job.schedule, { anchor: new Date(job.created_at), after });
+  }
+
+  /** Request kinds snapshot their request, workflows their steps and limits (snapshotOf); null if the row lacks them. */
+  private snapshot(job: DueJob): JobSnapshot | null {
+    try {
+      return snapshotOf({
+        name: job.name,
+        kind: job.kind,
+        request: job.request,
+        steps: job.steps,
+        retryPolicy: job.retry_policy,
+        maxConcurrentExecutions: job.max_concurrent_executions,
+        maxWorkflowDurationSeconds: job.max_workflow_duration_seconds,
+        onSuccessUrl: job.on_success_url,
+        onFailureUrl: job.on_failure_url,
+        responseOutputTemplate: job.response_output_template,
+      });
+    } catch {
+      return null;
+    }
   }
 }
 
@@ -110,8 +126,11 @@ interface DueJob {
   name: string;
   kind: JobKind;
   schedule: NormalizedSchedule;
-  request: RequestSpec;
+  request: RequestSpec | null;
+  steps: StepSpec[] | null;
   retry_policy: RetryPolicy;
+  max_concurrent_executions: number;
+  max_workflow_duration_seconds: number | null;
   on_success_url: string | null;
   on_failure_url: string | null;
   response_output_template: unknown;

@@ -9,6 +9,7 @@ import type {
   ExecutionTrigger,
   JobKind,
   JobSnapshot,
+  StepSpec,
 } from '@trigrun/execution-contracts';
 
 export interface ExecutionIdentity {
@@ -25,6 +26,36 @@ export function jobSnapshot(name: string, kind: JobKind): JobSnapshot {
     retry_policy: { max_attempts: 3, retry_on_statuses: [503] },
   };
 }
+
+/**
+ * A workflow's snapshot: `fetch` (http) → `wait` (wait_for_webhook) → `review` (approval) →
+ * `notify` (http), unless other steps are given.
+ */
+export function workflowSnapshot(name: string, steps: readonly StepSpec[] = WORKFLOW_STEPS, kind: JobKind = 'workflow'): JobSnapshot {
+  return { name, kind, steps, retry_policy: { max_attempts: 3, retry_on_statuses: [503] }, max_concurrent_executions: 1, max_workflow_duration_seconds: 1800 };
+}
+
+const httpStep = (id: string, url: string): StepSpec => ({
+  id,
+  type: 'http',
+  url,
+  method: 'POST',
+  headers: {},
+  timeout_seconds: 30,
+  success_statuses: [200],
+  retry_policy: { max_attempts: 3, retry_on_statuses: [503] },
+  extract: { order_id: '$.order.id' },
+});
+
+export const WORKFLOW_STEPS: readonly StepSpec[] = [
+  httpStep('fetch', 'https://example.com/orders'),
+  { id: 'wait', type: 'wait_for_webhook', timeout_seconds: 600, on_timeout: 'fail' },
+  { id: 'review', type: 'approval', message: 'Ship order {{context.order_id}}?', timeout_seconds: null, on_timeout: 'reject' },
+  httpStep('notify', 'https://example.com/notify'),
+];
+
+/** A sealed token as ExecutionParked carries it (opaque here: the projection never opens it). */
+export const SEALED_TOKEN = { ciphertext: 'c2VhbGVkLXRva2VuLWJ5dGVz', key_version: 1 } as const;
 
 export function attemptRecord(number: number, startedAt: string, over: Partial<AttemptRecord> = {}): AttemptRecord {
   return {
@@ -70,10 +101,43 @@ export function eventsOf(identity: ExecutionIdentity) {
         replay_of: opts.replayOf ?? null,
         trigger_input: opts.triggerInput ?? null,
       }),
-    started: (position: number, at: string) =>
-      envelope('ExecutionStarted', position, at, { variables: { timestamp: at, uuid: `uuid-${identity.executionId}`, execution_id: identity.executionId } }),
-    attempt: (position: number, at: string, attempt: AttemptRecord, nextAttemptAt: string | null = null) =>
-      envelope('AttemptRecorded', position, at, { step_id: null, attempt, next_attempt_at: nextAttemptAt }),
+    started: (position: number, at: string, context?: Record<string, unknown>) =>
+      envelope('ExecutionStarted', position, at, {
+        variables: { timestamp: at, uuid: `uuid-${identity.executionId}`, execution_id: identity.executionId },
+        ...(context ? { context } : {}),
+      }),
+    attempt: (position: number, at: string, attempt: AttemptRecord, nextAttemptAt: string | null = null, stepId: string | null = null) =>
+      envelope('AttemptRecorded', position, at, { step_id: stepId, attempt, next_attempt_at: nextAttemptAt }),
+    stepStarted: (position: number, at: string, step: { id: string; type: ExecutionEventData['StepStarted']['type']; index: number; input?: unknown }) =>
+      envelope('StepStarted', position, at, { step_id: step.id, type: step.type, index: step.index, input: step.input ?? null }),
+    stepCompleted: (position: number, at: string, stepId: string, output: unknown, extracted: Record<string, unknown> = {}, contextUpdates: Record<string, string> = {}) =>
+      envelope('StepCompleted', position, at, { step_id: stepId, output, extracted, context_updates: contextUpdates }),
+    stepFailed: (position: number, at: string, stepId: string, status: ExecutionEventData['StepFailed']['status'], error: ExecutionError) =>
+      envelope('StepFailed', position, at, { step_id: stepId, status, error }),
+    parked: (
+      position: number,
+      at: string,
+      opts: { stepId: string; reason: ExecutionEventData['ExecutionParked']['reason']; expiresAt: string; message?: string; sealed?: { ciphertext: string; key_version: number } },
+    ) =>
+      envelope('ExecutionParked', position, at, {
+        step_id: opts.stepId,
+        reason: opts.reason,
+        token_hash: 'a'.repeat(64),
+        token_sealed: opts.sealed ?? SEALED_TOKEN,
+        expires_at: opts.expiresAt,
+        ...(opts.message === undefined ? {} : { message: opts.message }),
+      }),
+    resumed: (
+      position: number,
+      at: string,
+      opts: { stepId: string; via: ExecutionEventData['ExecutionResumed']['via']; payload?: unknown; decision?: ExecutionEventData['ExecutionResumed']['decision'] },
+    ) =>
+      envelope('ExecutionResumed', position, at, {
+        step_id: opts.stepId,
+        via: opts.via,
+        payload: opts.payload ?? null,
+        ...(opts.decision ? { decision: opts.decision } : {}),
+      }),
     succeeded: (position: number, at: string, finalOutput: unknown = null) => envelope('ExecutionSucceeded', position, at, { final_output: finalOutput }),
     failed: (position: number, at: string, error: ExecutionError) => envelope('ExecutionFailed', position, at, { error }),
   };

@@ -1,0 +1,38 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { RawServerDefault } from 'fastify';
+
+/** SPEC §6: public bodies up to 1 MiB; larger ones answer 413 payload_too_large. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The public endpoints take whatever third parties send (SPEC §6, §7): JSON is parsed (an empty
+ * JSON body is `null`, as many callers send one), forms become an object, text/plain and any
+ * other content type arrive as a string. Going through `useBodyParser` keeps Nest from adding its
+ * own JSON and form parsers on top at init.
+ */
+export function registerBodyParsers(app: NestFastifyApplication, bodyLimit = MAX_BODY_BYTES): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  // fastify's own parser: rejects __proto__ and constructor.prototype keys (prototype poisoning).
+  const json = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (req, body, done) => {
+    if (body.length === 0) return done(null, null);
+    return json(req, body.toString('utf8'), done);
+  });
+  app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit }, (_req, body, done) => done(null, parseForm(body.toString('utf8'))));
+  app.useBodyParser('*', { bodyLimit }, (_req, body, done) => done(null, body.toString('utf8')));
+}
+
+/**
+ * `a=1&b=x+y` → `{a: "1", b: "x y"}`; a repeated field becomes an array of its values. Keys are
+ * defined as own properties (`__proto__` included), never assigned, so nothing reaches a prototype.
+ */
+export function parseForm(text: string): Record<string, string | string[]> {
+  const fields = new Map<string, string | string[]>();
+  for (const [key, value] of new URLSearchParams(text)) {
+    const seen = fields.get(key);
+    if (seen === undefined) fields.set(key, value);
+    else if (Array.isArray(seen)) seen.push(value);
+    else fields.set(key, [seen, value]);
+  }
+  return Object.fromEntries(fields);
+}

@@ -1,0 +1,29 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { assertNever } from '@trigrun/execution-domain';
+import { MAX_RESUME_PAYLOAD_BYTES, Waitpoints } from '@trigrun/execution-engine';
+import { ApiError, Public } from '@trigrun/nest';
+
+/** SPEC §7: the resume URL of a parked `wait_for_webhook` step. Its body becomes the step's output. */
+@Public()
+@Controller('v1/resume')
+export class ResumeController {
+  constructor(private readonly waitpoints: Waitpoints) {}
+
+  @Post(':token')
+  @HttpCode(200)
+  async resume(@Param('token') token: string, @Body() body: unknown) {
+    const outcome = await this.waitpoints.resume(token, body ?? null);
+    switch (outcome.kind) {
+      case 'resumed':
+        return { resumed: true, execution_id: outcome.executionId };
+      case 'already_completed':
+        return { resumed: false, status: 'already_completed' };
+      case 'not_found':
+        throw new ApiError('not_found', 'Unknown or expired resume link');
+      case 'too_large':
+        throw new ApiError('payload_too_large', `A resume payload is stored with the execution: at most ${MAX_RESUME_PAYLOAD_BYTES / 1024} KiB as JSON`);
+      default:
+        return assertNever(outcome);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './concurrency-slots';
+export * from './execution-timers';

@@ -1,0 +1,395 @@
+import type {
+  ApprovalDecision,
+  AttemptRecord,
+  ExecutionError,
+  ExecutionEventData,
+  ExecutionVariables,
+  NewExecutionEvent,
+  StepSpec,
+  WaitingReason,
+} from '@trigrun/execution-contracts';
+import { renderOutputTemplate } from '@trigrun/response-matching';
+import { TemplateError, renderRequest, renderString } from '@trigrun/templating';
+import { extractFrom } from './extraction';
+import { assertNever, backoffMs, shouldRetry } from './retry';
+
+/**
+ * The step-driven half of the execution decider (`workflow`, `webhook_trigger`), SPEC §3 and §7.
+ *
+ *   started ──StartStep──▶ step running ──(http) RecordAttempt*──▶ StepCompleted ──▶ next step … ──Finish──▶ succeeded
+ *                              │                                └─▶ StepFailed ──▶ failed
+ *                              └─(wait_for_webhook | approval)──▶ ExecutionParked ──ResumeStep | DecideApproval | Wake(timeout)──▶
+ *                                                                 ExecutionResumed ──▶ StepCompleted | StepFailed
+ *   any time past the deadline: Wake ──▶ StepFailed(timed_out) + ExecutionFailed(workflow_timeout)
+ *
+ * One decision may append several events (an attempt and the step's end, a resume and the step's
+ * end). The shell appends them one by one, so it can stop in between: every such intermediate
+ * state has a repair action (`settle`) that derives the missing events from what was recorded,
+ * so the outcome never depends on where a crash fell.
+ */
+
+export const DEFAULT_WORKFLOW_DURATION_SECONDS = 1800;
+/** Response bodies kept in the AttemptRecorded event (and read again by `settle`): larger ones keep a preview only. */
+export const MAX_RECORDED_OUTPUT_BYTES = 256 * 1024;
+
+export interface ActiveStep {
+  readonly spec: StepSpec;
+  readonly index: number;
+  readonly input: unknown;
+  readonly attempts: readonly AttemptRecord[];
+  readonly nextAttemptAt: string | null;
+  /** The recorded output of the last attempt (http). */
+  readonly output: unknown;
+  readonly parked: { readonly reason: WaitingReason; readonly tokenHash: string; readonly expiresAt: string } | null;
+  readonly resumed: ExecutionEventData['ExecutionResumed'] | null;
+}
+
+export interface WorkflowProgress {
+  readonly startedAt: string;
+  readonly variables: ExecutionVariables;
+  readonly context: Readonly<Record<string, unknown>>;
+  /** started_at + max_workflow_duration_seconds. */
+  readonly deadline: string;
+  /** Index of the next step to start (when `step` is null). */
+  readonly next: number;
+  readonly step: ActiveStep | null;
+  /** The last completed step's `extract_to_context` values, until the next step starts: the shell persists them first. */
+  readonly pendingContext: Readonly<Record<string, string>> | null;
+  /** Output of the last completed step: the source of `$.path` leaves in response_output_template. */
+  readonly lastOutput: unknown;
+  /** A step failed and the execution's failure is not recorded yet. */
+  readonly failure: ExecutionError | null;
+}
+
+const event = <T extends keyof ExecutionEventData>(type: T, data: ExecutionEventData[T]) => ({ type, data }) as NewExecutionEvent;
+
+export const workflowDeadline = (startedAt: string, durationSeconds: number | undefined): string =>
+  new Date(Date.parse(startedAt) + (durationSeconds ?? DEFAULT_WORKFLOW_DURATION_SECONDS) * 1000).toISOString();
+
+export function startProgress(startedAt: string, data: ExecutionEventData['ExecutionStarted'], durationSeconds: number | undefined): WorkflowProgress {
+  return {
+    startedAt,
+    variables: data.variables,
+    context: { ...(data.context ?? {}) },
+    deadline: workflowDeadline(startedAt, durationSeconds),
+    next: 0,
+    step: null,
+    pendingContext: null,
+    lastOutput: null,
+    failure: null,
+  };
+}
+
+/** Folds a step event into the progress; events of another step than the active one change nothing. */
+export function evolveProgress(p: WorkflowProgress, steps: readonly StepSpec[], e: NewExecutionEvent): WorkflowProgress {
+  switch (e.type) {
+    case 'StepStarted': {
+      const spec = steps[e.data.index];
+      if (!spec || spec.id !== e.data.step_id) return p;
+      const step: ActiveStep = { spec, index: e.data.index, input: e.data.input, attempts: [], nextAttemptAt: null, output: null, parked: null, resumed: null };
+      return { ...p, step, pendingContext: null };
+    }
+    case 'AttemptRecorded': {
+      if (!p.step || p.step.spec.id !== e.data.step_id) return p;
+      return { ...p, step: { ...p.step, attempts: [...p.step.attempts, e.data.attempt], nextAttemptAt: e.data.next_attempt_at, output: e.data.output ?? null } };
+    }
+    case 'ExecutionParked': {
+      if (!p.step || p.step.spec.id !== e.data.step_id) return p;
+      return { ...p, step: { ...p.step, parked: { reason: e.data.reason, tokenHash: e.data.token_hash, expiresAt: e.data.expires_at } } };
+    }
+    case 'ExecutionResumed': {
+      if (!p.step || p.step.spec.id !== e.data.step_id) return p;
+      return { ...p, step: { ...p.step, parked: null, resumed: e.data } };
+    }
+    case 'StepCompleted': {
+      if (!p.step || p.step.spec.id !== e.data.step_id) return p;
+      const updates = Object.keys(e.data.context_updates).length > 0 ? e.data.context_updates : null;
+      return { ...p, context: { ...p.context, ...e.data.extracted }, next: p.step.index + 1, step: null, pendingContext: updates, lastOutput: e.data.output };
+    }
+    case 'StepFailed': {
+      if (!p.step || p.step.spec.id !== e.data.step_id) return p;
+      return { ...p, step: null, failure: e.data.error };
+    }
+    default:
+      return p;
+  }
+}
+
+/** What a step-driven execution asks of the shell. */
+export type WorkflowAction =
+  | { readonly type: 'start_step'; readonly step: StepSpec; readonly index: number; readonly persistContext: Readonly<Record<string, string>> | null }
+  | { readonly type: 'send_step'; readonly step: StepSpec & { type: 'http' }; readonly attemptNumber: number; readonly request: unknown; readonly timeoutMs: number }
+  | { readonly type: 'wait'; readonly until: string }
+  | { readonly type: 'park'; readonly until: string }
+  | { readonly type: 'settle' }
+  | { readonly type: 'wake' }
+  | { readonly type: 'finish'; readonly persistContext: Readonly<Record<string, string>> | null };
+
+export function nextWorkflowAction(p: WorkflowProgress, steps: readonly StepSpec[], now: string): WorkflowAction {
+  if (p.failure) return { type: 'settle' };
+  const step = p.step;
+  // An outcome already recorded (or all steps done) is written out even past the deadline: what
+  // happened before the deadline must not depend on when a crash let the shell write it down.
+  if (step && (step.resumed || (step.spec.type === 'http' && step.attempts.length > 0 && step.nextAttemptAt === null))) return { type: 'settle' };
+  if (!step && p.next >= steps.length) return { type: 'finish', persistContext: p.pendingContext };
+  if (Date.parse(now) >= Date.parse(p.deadline)) return { type: 'wake' };
+  if (!step) {
+    if (p.next < steps.length) return { type: 'start_step', step: steps[p.next], index: p.next, persistContext: p.pendingContext };
+    return { type: 'finish', persistContext: p.pendingContext };
+  }
+  switch (step.spec.type) {
+    case 'http': {
+      if (step.attempts.length > 0 && step.nextAttemptAt === null) return { type: 'settle' };
+      if (step.nextAttemptAt !== null && Date.parse(step.nextAttemptAt) > Date.parse(now)) {
+        return { type: 'wait', until: earliest(step.nextAttemptAt, p.deadline) };
+      }
+      // An attempt never outlives the workflow: its timeout is cut to what is left.
+      const left = Date.parse(p.deadline) - Date.parse(now);
+      return {
+        type: 'send_step',
+        step: step.spec,
+        attemptNumber: step.attempts.length + 1,
+        request: step.input,
+        timeoutMs: Math.max(1, Math.min(step.spec.timeout_seconds * 1000, left)),
+      };
+    }
+    case 'wait_for_webhook':
+    case 'approval':
+      if (step.resumed) return { type: 'settle' };
+      if (!step.parked) return { type: 'start_step', step: step.spec, index: step.index, persistContext: null };
+      return { type: 'park', until: earliest(step.parked.expiresAt, p.deadline) };
+    default:
+      return assertNever(step.spec);
+  }
+}
+
+const earliest = (a: string, b: string) => (Date.parse(a) <= Date.parse(b) ? a : b);
+
+export type WorkflowDecision = readonly NewExecutionEvent[] | { readonly ignore: true; readonly reason: string; readonly code?: 'unknown_token' | 'expired' | 'already_completed' | 'already_decided' | 'not_due' };
+const ignore = (reason: string, code?: 'unknown_token' | 'expired' | 'already_completed' | 'already_decided' | 'not_due') =>
+  ({ ignore: true, reason, ...(code ? { code } : {}) }) as const;
+
+interface StepContext {
+  readonly executionId: string;
+  readonly steps: readonly StepSpec[];
+  readonly triggerInput: unknown;
+  readonly retryDefault: { readonly max_attempts: number; readonly retry_on_statuses: readonly number[] };
+  readonly outputTemplate: unknown;
+}
+
+const scopeOf = (p: WorkflowProgress, c: StepContext) => ({ ...p.variables, context: p.context, trigger: c.triggerInput ?? {} });
+
+/** StartStep: renders the next step once (its input is recorded, so retries and repairs send the same), and parks the parking kinds. */
+export function startStep(p: WorkflowProgress, c: StepContext, now: string, token: { hash: string; sealed: { ciphertext: string; key_version: number } } | undefined): WorkflowDecision {
+  if (p.failure) return ignore('the execution is failing');
+  if (Date.parse(now) >= Date.parse(p.deadline)) return timeoutWorkflow(p);
+  const resuming = p.step && !p.step.parked && !p.step.resumed && p.step.spec.type !== 'http' ? p.step : null;
+  if (p.step && !resuming) return ignore(`step ${p.step.spec.id} is in progress`);
+  const index = resuming ? resuming.index : p.next;
+  const spec = c.steps[index];
+  if (!spec) return ignore('no step left to start');
+  const started = (input: unknown) => (resuming ? [] : [event('StepStarted', { step_id: spec.id, type: spec.type, index, input })]);
+  const scope = scopeOf(p, c);
+  try {
+    switch (spec.type) {
+      case 'http': {
+        const rendered = renderRequest({ url: spec.url, headers: { ...spec.headers }, body: spec.body }, scope, { preserveTypes: true });
+        const input = { method: spec.method, url: rendered.url, headers: rendered.headers, ...(rendered.body !== undefined ? { body: rendered.body } : {}) };
+        return started(input);
+      }
+      case 'wait_for_webhook':
+      case 'approval': {
+        if (!token) return ignore('a parking step needs a token');
+        const message = spec.type === 'approval' ? renderString(spec.message, scope) : undefined;
+        const expiresAt =
+          spec.timeout_seconds === null ? p.deadline : earliest(new Date(Date.parse(now) + spec.timeout_seconds * 1000).toISOString(), p.deadline);
+        return [
+          ...started(message === undefined ? null : { message }),
+          event('ExecutionParked', {
+            step_id: spec.id,
+            reason: spec.type === 'approval' ? 'approval' : 'webhook',
+            token_hash: token.hash,
+            token_sealed: token.sealed,
+            expires_at: expiresAt,
+            ...(message !== undefined ? { message } : {}),
+          }),
+        ];
+      }
+      default:
+        return assertNever(spec);
+    }
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    const failure: ExecutionError = { code: 'template_error', message: `step ${spec.id}: ${error.message}` };
+    return [...started(null), event('StepFailed', { step_id: spec.id, status: 'failed', error: failure }), event('ExecutionFailed', { error: failure })];
+  }
+}
+
+/** RecordAttempt on an http step. */
+export function recordStepAttempt(
+  p: WorkflowProgress,
+  c: StepContext,
+  cmd: { attempt: AttemptRecord; now: string; jitter: number; responseBody?: unknown },
+  apply: (events: readonly NewExecutionEvent[]) => WorkflowProgress,
+): WorkflowDecision {
+  const step = p.step;
+  if (!step || step.spec.type !== 'http') return ignore('no http step is running');
+  const expected = step.attempts.length + 1;
+  if (cmd.attempt.number !== expected) return ignore(`attempt ${cmd.attempt.number} is not the expected ${expected}`);
+  if (step.nextAttemptAt === null && step.attempts.length > 0) return ignore('the step is already settled');
+  const pastDeadline = Date.parse(cmd.now) >= Date.parse(p.deadline);
+  let nextAttemptAt: string | null = null;
+  if (!pastDeadline && shouldRetry(cmd.attempt, step.spec.retry_policy)) {
+    const at = Date.parse(cmd.now) + backoffMs(cmd.attempt.number, cmd.jitter);
+    // A retry due after the deadline would never run: the attempt settles the step instead.
+    if (at < Date.parse(p.deadline)) nextAttemptAt = new Date(at).toISOString();
+  }
+  const body = cmd.attempt.status === 'SUCCESS' ? (cmd.responseBody ?? null) : null;
+  const recorded = event('AttemptRecorded', { step_id: step.spec.id, attempt: cmd.attempt, next_attempt_at: nextAttemptAt, output: recordable(body) });
+  if (nextAttemptAt !== null) return [recorded];
+  if (pastDeadline) return [recorded, ...timeoutWorkflow(apply([recorded]))];
+  // Extraction reads the whole body here; a repair (`settle`) can only read what was recorded.
+  return [recorded, ...settle(apply([recorded]), c, body)];
+}
+
+/** Bodies above the cap are not kept in the event (the attempt's bodyPreview still shows their start). */
+function recordable(body: unknown): unknown {
+  if (body === null || body === undefined) return null;
+  const size = typeof body === 'string' ? body.length : JSON.stringify(body).length;
+  return size <= MAX_RECORDED_OUTPUT_BYTES ? body : null;
+}
+
+/**
+ * The events that end the active step (and, for a failure, the execution), derived from what is
+ * recorded: the last attempt of an http step, or the resume/decision/timeout of a parked one.
+ * `source` overrides the recorded http output (the full body, when the caller still has it).
+ */
+export function settle(p: WorkflowProgress, c: StepContext, source?: unknown): readonly NewExecutionEvent[] {
+  if (p.failure) return [event('ExecutionFailed', { error: p.failure })];
+  const step = p.step;
+  if (!step) return [];
+  const completed = (output: unknown, from: unknown) => {
+    const { values, contextUpdates } = extractFrom(step.spec, from);
+    return [event('StepCompleted', { step_id: step.spec.id, output, extracted: values, context_updates: contextUpdates })];
+  };
+  const failed = (status: 'failed' | 'rejected' | 'timed_out', error: ExecutionError) => [
+    event('StepFailed', { step_id: step.spec.id, status, error }),
+    event('ExecutionFailed', { error }),
+  ];
+  switch (step.spec.type) {
+    case 'http': {
+      const last = step.attempts.at(-1);
+      if (!last || step.nextAttemptAt !== null) return [];
+      if (last.status === 'SUCCESS') return completed(step.output, source === undefined ? step.output : source);
+      return failed('failed', stepAttemptError(step.spec.id, last));
+    }
+    case 'wait_for_webhook': {
+      const r = step.resumed;
+      if (!r) return [];
+      if (r.via === 'timeout') {
+        if (step.spec.on_timeout === 'continue') return completed(null, null);
+        return failed('timed_out', { code: 'step_timeout', message: `step ${step.spec.id} received no webhook before it timed out` });
+      }
+      return completed(r.payload, r.payload);
+    }
+    case 'approval': {
+      const d = step.resumed?.decision;
+      if (!d) return [];
+      if (d.decision === 'approved') return completed(d, d);
+      const timedOut = step.resumed?.via === 'timeout';
+      return failed(timedOut ? 'timed_out' : 'rejected', {
+        code: 'approval_rejected',
+        message: timedOut
+          ? `step ${step.spec.id} was not decided before it timed out (on_timeout: reject)`
+          : `step ${step.spec.id} was rejected${d.decided_by ? ` by ${d.decided_by}` : ''}${d.comment ? `: ${d.comment}` : ''}`,
+      });
+    }
+    default:
+      return assertNever(step.spec);
+  }
+}
+
+export function stepAttemptError(stepId: string, attempt: AttemptRecord): ExecutionError {
+  const prefix = `step ${stepId}: `;
+  switch (attempt.status) {
+    case 'SUCCESS':
+      return { code: 'none', message: `${prefix}the attempt succeeded` };
+    case 'TIMEOUT':
+      return { code: 'timeout', message: `${prefix}attempt ${attempt.number} timed out` };
+    case 'CONNECTION_ERROR':
+      return { code: 'connection_error', message: prefix + (attempt.errorMessage ?? `attempt ${attempt.number} could not connect`) };
+    case 'HTTP_ERROR':
+      return { code: 'http_error', message: `${prefix}attempt ${attempt.number} answered HTTP ${attempt.statusCode}` };
+    case 'MATCH_FAILED':
+      return { code: 'match_failed', message: prefix + (attempt.errorMessage ?? 'the response did not match') };
+    default:
+      return assertNever(attempt.status);
+  }
+}
+
+/** ResumeStep (the resume URL) and DecideApproval (the review page), both checked against the parked token. */
+export function resumeStep(
+  p: WorkflowProgress,
+  c: StepContext,
+  cmd: { tokenHash: string; now: string } & ({ via: 'resume'; payload: unknown } | { via: 'approval'; decision: ApprovalDecision }),
+  apply: (events: readonly NewExecutionEvent[]) => WorkflowProgress,
+): WorkflowDecision {
+  const step = p.step;
+  const reason: WaitingReason = cmd.via === 'resume' ? 'webhook' : 'approval';
+  if (!step || !step.parked || step.parked.tokenHash !== cmd.tokenHash) {
+    return ignore('the token does not belong to the waiting step', cmd.via === 'resume' ? 'already_completed' : 'already_decided');
+  }
+  if (step.parked.reason !== reason) return ignore(`the waiting step is not waiting for ${reason}`, 'unknown_token');
+  if (Date.parse(cmd.now) >= Date.parse(step.parked.expiresAt)) return ignore('the waiting step has expired', 'expired');
+  const resumed =
+    cmd.via === 'resume'
+      ? event('ExecutionResumed', { step_id: step.spec.id, via: 'resume', payload: cmd.payload ?? null })
+      : event('ExecutionResumed', { step_id: step.spec.id, via: 'approval', payload: cmd.decision, decision: cmd.decision });
+  return [resumed, ...settle(apply([resumed]), c)];
+}
+
+/** Wake: the workflow's deadline first, then the parked step's own timeout. */
+export function wake(p: WorkflowProgress, c: StepContext, now: string, apply: (events: readonly NewExecutionEvent[]) => WorkflowProgress): WorkflowDecision {
+  if (p.failure) return ignore('the execution is already failing', 'not_due');
+  if (Date.parse(now) >= Date.parse(p.deadline)) return timeoutWorkflow(p);
+  const step = p.step;
+  if (!step || !step.parked) return ignore('nothing is waiting', 'not_due');
+  if (Date.parse(now) < Date.parse(step.parked.expiresAt)) return ignore('the wait has not expired', 'not_due');
+  const resumed =
+    step.spec.type === 'approval'
+      ? (() => {
+          const decision: ApprovalDecision = {
+            decision: step.spec.on_timeout === 'approve' ? 'approved' : 'rejected',
+            comment: null,
+            decided_by: 'timeout',
+            decided_at: now,
+          };
+          return event('ExecutionResumed', { step_id: step.spec.id, via: 'timeout', payload: decision, decision });
+        })()
+      : event('ExecutionResumed', { step_id: step.spec.id, via: 'timeout', payload: null });
+  return [resumed, ...settle(apply([resumed]), c)];
+}
+
+export function timeoutWorkflow(p: WorkflowProgress): readonly NewExecutionEvent[] {
+  const limit = Math.round((Date.parse(p.deadline) - Date.parse(p.startedAt)) / 1000);
+  const error: ExecutionError = { code: 'workflow_timeout', message: `the workflow did not finish within ${limit} s (max_workflow_duration_seconds)` };
+  return [...(p.step ? [event('StepFailed', { step_id: p.step.spec.id, status: 'timed_out', error })] : []), event('ExecutionFailed', { error })];
+}
+
+/** FinishExecution: every step done. final_output = the rendered response_output_template, or the final context. */
+export function finish(p: WorkflowProgress, c: StepContext): WorkflowDecision {
+  if (p.failure || p.step || p.next < c.steps.length) return ignore('steps remain');
+  const scope = scopeOf(p, c);
+  let finalOutput: unknown = p.context;
+  if (c.outputTemplate !== undefined && c.outputTemplate !== null) {
+    try {
+      finalOutput = renderOutputTemplate(c.outputTemplate, JSON.stringify(p.lastOutput ?? null), scope);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      return [event('ExecutionFailed', { error: { code: 'template_error', message: `response_output_template: ${error.message}` } })];
+    }
+  }
+  return [event('ExecutionSucceeded', { final_output: finalOutput })];
+}
+
+export type { StepContext };

@@ -1,0 +1,2 @@
+export { escapeHtml } from './html';
+export * from './review-page';
