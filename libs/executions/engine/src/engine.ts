@@ -177,8 +177,10 @@ export class ExecutionEngine {
         return ack();
       }
       case 'park':
-        // Parked executions hold no message: their timeout is a row the scheduler fires as a Wake.
+        // Parked executions hold no message and no memory: their timeout is a row the scheduler
+        // fires as a Wake, and whoever resumes them appends events this replica reads back then.
         await this.deps.workflows.timers.schedule({ ...identity, dueAt: new Date(action.until) });
+        this.cache.delete(identity.executionId);
         return ack();
       case 'settle':
         await run(() => ({ type: 'SettleStep', now: now.toISOString() }));
