@@ -193,4 +193,23 @@ describe('workflows end to end', () => {
     expect(done).toMatchObject({ status: 'failed', error: { code: 'workflow_timeout' } });
     expect(done.step_executions[0].status).toBe('timed_out');
   });
+
+  it('runs a workflow on its run_at schedule, then completes the job', async () => {
+    const account = await signup('wf-run-at');
+    const job = await createJobOk(account, {
+      name: 'once',
+      kind: 'workflow',
+      schedule: { run_at: new Date(Date.now() + 2_000).toISOString() },
+      steps: [{ id: 'call', type: 'http', url: `${target.url}/once` }],
+    });
+    const done = await eventually(async () => {
+      const res = await api('GET', `/v1/jobs/${job.id}`, { token: account.token });
+      return res.body.state === 'completed' ? res.body : undefined;
+    }, 20_000, 'the job to complete');
+    expect(done.next_run_at).toBeNull();
+    const runs = (await api('GET', `/v1/jobs/${job.id}/executions`, { token: account.token })).body.data;
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ trigger: 'schedule', status: 'succeeded' });
+    expect(target.received.filter((r) => r.url === '/once')).toHaveLength(1);
+  });
 });

@@ -108,7 +108,8 @@ export class ExecutionProjector {
       const view = views.get(event.execution_id)!;
       if (event.type === 'ExecutionStarted' && (lastRun.get(event.job_id) ?? '') < event.occurred_at) lastRun.set(event.job_id, event.occurred_at);
       const ended = event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed';
-      if (ended && view.trigger === 'schedule' && (view.kind === 'one_time' || view.kind === 'scheduled')) completed.set(event.job_id, event.occurred_at);
+      // One-shot jobs complete after their run: one_time, scheduled, and a workflow on `run_at` (checked against the row below).
+      if (ended && view.trigger === 'schedule' && ['one_time', 'scheduled', 'workflow'].includes(view.kind)) completed.set(event.job_id, event.occurred_at);
     }
     const values = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
     if (lastRun.size > 0) {
@@ -123,7 +124,8 @@ export class ExecutionProjector {
       const rows = values(completed);
       await em.execute(
         `update jobs set state = 'completed', next_run_at = null, updated_at = v.t
-         from (values ${rows.map(() => '(?, ?::timestamptz)').join(', ')}) as v(id, t) where jobs.id = v.id and jobs.state = 'active'`,
+         from (values ${rows.map(() => '(?, ?::timestamptz)').join(', ')}) as v(id, t) where jobs.id = v.id and jobs.state = 'active'
+           and (jobs.kind in ('one_time', 'scheduled') or jobs.schedule->>'run_at' is not null)`,
         rows.flat(),
       );
     }
