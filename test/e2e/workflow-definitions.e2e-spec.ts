@@ -241,4 +241,14 @@ describe('/openapi.json documents workflows', () => {
     expect(schemas.WaitForWebhookStepDto.properties.on_timeout.enum).toEqual(['fail', 'continue']);
     expect(Object.keys(res.body.paths['/v1/jobs/{id}/context']).sort()).toEqual(['get', 'patch']);
   });
+
+  it('describes the public resume and approval endpoints served by trigger-ingest, without bearer auth', async () => {
+    const { paths } = (await api('GET', '/openapi.json')).body;
+    expect(paths['/v1/resume/{token}'].post.security).toEqual([]);
+    expect(Object.keys(paths['/v1/resume/{token}'].post.responses).sort()).toEqual(['200', '404', '413']);
+    expect(Object.keys(paths['/v1/approvals/{token}'].get.responses['200'].content).sort()).toEqual(['application/json', 'text/html']);
+    for (const action of ['approve', 'reject']) {
+      expect(paths[`/v1/approvals/{token}/${action}`].post.responses['409']).toBeDefined();
+    }
+  });
 });

@@ -4,10 +4,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { runService } from '@trigrun/nest';
 import { AppModule } from './app.module';
 import { type ApiGatewayConfig, loadConfig } from './config';
+import { addPublicEndpoints } from './public-endpoints.openapi';
 import { registerPublicProxy } from './public-proxy';
 
 function configureOpenApi(app: NestFastifyApplication, config: ApiGatewayConfig) {
-  const document = SwaggerModule.createDocument(
+  const document = addPublicEndpoints(
+    SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setOpenAPIVersion('3.1.0')
@@ -17,6 +19,7 @@ function configureOpenApi(app: NestFastifyApplication, config: ApiGatewayConfig)
       .addServer(config.TRIGRUN_PUBLIC_URL)
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'a JWT from login/signup, or an API token (cron_pat_…)' })
       .build(),
+    ),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
 }
