@@ -98,3 +98,12 @@ export function sampleMemory(pids: Record<string, number>, everyMs = 100) {
 
 export const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Prints a Markdown table, right-aligned. */
+export function table(header: string[], rows: string[][]) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i])).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}

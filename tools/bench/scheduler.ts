@@ -7,7 +7,7 @@
  * Usage: npm run bench:scheduler [-- 1000 10000]
  */
 import { SERVICES, startPlatform } from '../harness.cjs';
-import { call, fmt, memoryOf, percentile, pool, recordingTarget, sampleMemory, signup, sleep } from './common';
+import { call, fmt, memoryOf, percentile, pool, recordingTarget, sampleMemory, signup, sleep, table } from './common';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const ROUNDS = sizes.length ? sizes : [1000, 10000];
@@ -87,14 +87,6 @@ async function round(baseUrl: string, token: string, target: Awaited<ReturnType<
     fmt(n / createSeconds),
     ...SERVICES.map((s) => fmt(peaks[s], 1)),
   ];
-}
-
-function table(header: string[], rows: string[][]) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i])).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
 }
 
 main().catch((error) => {

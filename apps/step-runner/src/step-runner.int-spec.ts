@@ -1,19 +1,16 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { JobSnapshot } from '@trigrun/execution-contracts';
 import { ExecutionStore, declareTopology, launchExecution } from '@trigrun/execution-engine';
 import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
+import { ensureBuilt, startService, waitUntil } from './testing/service-process';
 
 /**
  * The real step-runner process against the real NATS: killed with SIGKILL while a request is in
  * flight, then restarted. The execution must still end, with exactly one attempt record.
  */
-const root = path.resolve(__dirname, '../../..');
-const main = path.join(root, 'dist/apps/step-runner/src/main.js');
 const NATS_URL = process.env.TRIGRUN_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 jest.setTimeout(90_000);
@@ -30,7 +27,7 @@ describe('step-runner under kill -9', () => {
   const runners: ChildProcess[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(main)) spawnSync(process.execPath, ['tools/build.mjs'], { cwd: root, stdio: 'inherit' });
+    ensureBuilt('step-runner');
     messaging = await connectMessaging(NATS_URL, 'step-runner-int-spec');
     await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000, retentionDays: 1 });
     store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
@@ -62,30 +59,17 @@ describe('step-runner under kill -9', () => {
     await closeMessaging(messaging);
   });
 
-  function startRunner(port: number): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [main], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        TRIGRUN_NAMESPACE: namespace,
-        TRIGRUN_NATS_URL: NATS_URL,
-        TRIGRUN_DATABASE_URL: process.env.TRIGRUN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-        TRIGRUN_ACK_WAIT_MS: '2000',
-        TRIGRUN_OUTBOUND_ALLOWLIST: '127.0.0.1/32',
-        TRIGRUN_MASTER_KEY: randomBytes(32).toString('base64'),
-        TRIGRUN_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+  async function startRunner(port: number): Promise<ChildProcess> {
+    const child = await startService('step-runner', port, {
+      TRIGRUN_NAMESPACE: namespace,
+      TRIGRUN_NATS_URL: NATS_URL,
+      TRIGRUN_DATABASE_URL: process.env.TRIGRUN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+      TRIGRUN_ACK_WAIT_MS: '2000',
+      TRIGRUN_OUTBOUND_ALLOWLIST: '127.0.0.1/32',
+      TRIGRUN_MASTER_KEY: randomBytes(32).toString('base64'),
     });
     runners.push(child);
-    return waitUntil(async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 30_000).then(() => child);
+    return child;
   }
 
   const job = (): JobSnapshot => ({
@@ -168,13 +152,3 @@ describe('step-runner under kill -9', () => {
     expect(new Set(received)).toEqual(new Set(ids));
   });
 });
-
-async function waitUntil<T>(check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}

@@ -1,22 +1,19 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { ExecutionEvent, ExecutionEventOf, JobSnapshot, StepSpec } from '@trigrun/execution-contracts';
 import { type ScratchDatabase, createScratchDatabase } from '@trigrun/database/testing';
 import { ExecutionStore, Waitpoints, declareTopology, launchExecution, parkTokenAad } from '@trigrun/execution-engine';
 import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
 import { SecretCipher } from '@trigrun/secrets';
+import { ensureBuilt, killHard, startService as startProcess, waitUntil } from './testing/service-process';
 
 /**
  * Parked workflows against the real step-runner and scheduler processes, NATS and Postgres:
  * resumes that arrive while the step-runner is down, racing resumes, decisions, durable step
  * timeouts across a kill -9 of the scheduler, the workflow deadline and the concurrency cap.
  */
-const root = path.resolve(__dirname, '../../..');
-const dist = (app: string) => path.join(root, `dist/apps/${app}/src/main.js`);
 const NATS_URL = process.env.TRIGRUN_NATS_URL ?? 'nats://127.0.0.1:4222';
 const ADMIN_DB = process.env.TRIGRUN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -39,7 +36,7 @@ describe('parked workflows across restarts', () => {
   let nextPort = 36_000 + Math.floor(Math.random() * 2000);
 
   beforeAll(async () => {
-    if (!existsSync(dist('step-runner')) || !existsSync(dist('scheduler'))) spawnSync(process.execPath, ['tools/build.mjs'], { cwd: root, stdio: 'inherit' });
+    ensureBuilt('step-runner', 'scheduler');
     db = await createScratchDatabase(ADMIN_DB, []);
     messaging = await connectMessaging(NATS_URL, 'workflow-int-spec');
     await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000, retentionDays: 1 });
@@ -69,39 +66,21 @@ describe('parked workflows across restarts', () => {
     await db.dispose();
   });
 
-  function startService(app: 'step-runner' | 'scheduler'): Promise<ChildProcess> {
-    const port = nextPort++;
-    const child = spawn(process.execPath, [dist(app)], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        TRIGRUN_NAMESPACE: namespace,
-        TRIGRUN_NATS_URL: NATS_URL,
-        TRIGRUN_DATABASE_URL: db.url,
-        TRIGRUN_ACK_WAIT_MS: '2000',
-        TRIGRUN_SCHEDULER_POLL_MS: '100',
-        TRIGRUN_OUTBOUND_ALLOWLIST: '127.0.0.1/32',
-        TRIGRUN_MASTER_KEY: masterKey.toString('base64'),
-        TRIGRUN_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+  async function startService(app: 'step-runner' | 'scheduler'): Promise<ChildProcess> {
+    const child = await startProcess(app, nextPort++, {
+      TRIGRUN_NAMESPACE: namespace,
+      TRIGRUN_NATS_URL: NATS_URL,
+      TRIGRUN_DATABASE_URL: db.url,
+      TRIGRUN_ACK_WAIT_MS: '2000',
+      TRIGRUN_SCHEDULER_POLL_MS: '100',
+      TRIGRUN_OUTBOUND_ALLOWLIST: '127.0.0.1/32',
+      TRIGRUN_MASTER_KEY: masterKey.toString('base64'),
     });
     children.push(child);
-    return waitUntil(async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 30_000).then(() => child);
+    return child;
   }
 
-  async function kill(child: ChildProcess) {
-    if (child.exitCode !== null) return;
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
-  }
+  const kill = killHard;
 
   const workflow = (steps: StepSpec[], over: Partial<JobSnapshot> = {}): JobSnapshot => ({
     name: 'parked-workflow',
@@ -252,13 +231,3 @@ describe('parked workflows across restarts', () => {
     expect([...startedAt].sort()).toEqual(startedAt);
   });
 });
-
-async function waitUntil<T>(check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
