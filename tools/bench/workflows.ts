@@ -373,7 +373,7 @@ async function approveUrls(ctx: Ctx, jobId: string): Promise<Map<string, string>
   const urls = new Map<string, string>();
   let cursor: string | null = null;
   do {
-    const query: string = `/v1/executions?job_id=${encodeURIComponent(jobId)}&status=waiting&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const query = `/v1/executions?job_id=${encodeURIComponent(jobId)}&status=waiting&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
     const res = await call(ctx.base, 'GET', query, ctx.token);
     if (res.status !== 200) throw new Error(`list executions failed: ${res.status} ${JSON.stringify(res.body)}`);
     for (const execution of res.body.data) {
