@@ -128,7 +128,7 @@ export class ExecutionEngine {
     switch (action.type) {
       case 'none': {
         this.cache.delete(identity.executionId);
-        await this.afterEnd(identity, loaded.state);
+        await this.afterEnd(identity, loaded.state, loaded.events.some((e) => e.type === 'ExecutionParked'));
         // The terminal event is the last one: its delivery issues the success/failure callback,
         // acked only once the command is stored.
         const callback = callbackFor(loaded.events);
@@ -214,14 +214,14 @@ export class ExecutionEngine {
   }
 
   /** An ended execution frees its concurrency slot (starting whoever is next) and its timer. */
-  private async afterEnd(identity: ExecutionIdentity, state: ExecutionState): Promise<void> {
+  private async afterEnd(identity: ExecutionIdentity, state: ExecutionState, parkedEver: boolean): Promise<void> {
     if (state.status !== 'succeeded' && state.status !== 'failed') return;
     const cap = state.job.max_concurrent_executions ?? 0;
     if (cap > 0) {
       const next = await this.deps.workflows.slots.release(identity.executionId, identity.jobId, cap);
       await Promise.all(next.map((h) => this.startAdmitted(h)));
     }
-    if (isStepDriven(state.job)) await this.deps.workflows.timers.cancel(identity.executionId);
+    if (parkedEver) await this.deps.workflows.timers.cancel(identity.executionId);
   }
 
   /** Starts an execution admitted by a slot release; the decider ignores a start of one already started. */

@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { coalesceWrites } from './write-coalescing';
 
 export interface Messaging {
   readonly nc: NatsConnection;
@@ -9,6 +10,7 @@ export interface Messaging {
 
 export async function connectMessaging(url: string, name: string): Promise<Messaging> {
   const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  coalesceWrites(nc);
   const js = jetstream(nc, { timeout: 10_000 });
   const jsm = await jetstreamManager(nc, { timeout: 10_000 });
   return { nc, js, jsm };

@@ -2,3 +2,4 @@ export * from './connection';
 export * from './consumer';
 export * from './event-store';
 export * from './streams';
+export * from './write-coalescing';
