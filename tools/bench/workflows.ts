@@ -129,6 +129,12 @@ async function partParked(ctx: Ctx) {
   } else {
     console.log('  JetStream stream size: unavailable');
   }
+  // What the step-runner itself says it holds per execution (RSS above also carries the heap
+  // high-water of the work of parking, which a GC returns only lazily).
+  const metrics = await stepRunnerMetrics(ctx.platform);
+  console.log(
+    `  step-runner /metrics with ${ids.length} parked: trigrun_engine_cached_executions ${metrics.cached ?? '-'}, heap used ${metrics.heapMiB === undefined ? '-' : fmt(metrics.heapMiB, 1)} MiB`,
+  );
   return { jobId, ids };
 }
 
@@ -495,6 +501,21 @@ interface ExecutionTarget {
   /** first receive time (ms since epoch) per X-Cron-Service-Execution-Id */
   firstSeen: Map<string, number>;
   close(): Promise<void>;
+}
+
+/** The step-runner's own gauges (its port is the platform's base port + its index in SERVICES). */
+async function stepRunnerMetrics(platform: Platform): Promise<{ cached?: number; heapMiB?: number }> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${platform.port + SERVICES.indexOf('step-runner')}/metrics`)).text();
+    const gauge = (name: string) => {
+      const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : undefined;
+    };
+    const heap = gauge('nodejs_heap_used_bytes');
+    return { cached: gauge('trigrun_engine_cached_executions'), heapMiB: heap === undefined ? undefined : heap / 1024 / 1024 };
+  } catch {
+    return {};
+  }
 }
 
 /** A local target recording when each execution's first request arrived. */

@@ -48,6 +48,11 @@ export class EngineConsumer extends HostedConsumer {
     });
   }
 
+  /** Executions held in the engine's memory (see MetricsController). */
+  get cachedExecutions(): number {
+    return this.engine.cachedExecutions;
+  }
+
   protected override prepare() {
     return declareTopology(this.messaging.jsm, topologyOf(this.config));
   }

@@ -66,8 +66,11 @@ describe('parked workflows across restarts', () => {
     await db.dispose();
   });
 
+  let runnerPort = 0;
   async function startService(app: 'step-runner' | 'scheduler'): Promise<ChildProcess> {
-    const child = await startProcess(app, nextPort++, {
+    const port = nextPort++;
+    if (app === 'step-runner') runnerPort = port;
+    const child = await startProcess(app, port, {
       TRIGRUN_NAMESPACE: namespace,
       TRIGRUN_NATS_URL: NATS_URL,
       TRIGRUN_DATABASE_URL: db.url,
@@ -229,5 +232,17 @@ describe('parked workflows across restarts', () => {
     for (const id of ids) expect((await ended(id)).state.status).toBe('succeeded');
     const startedAt = await Promise.all(ids.map(async (id) => (await events(id)).find((e) => e.type === 'ExecutionStarted')!.occurred_at));
     expect([...startedAt].sort()).toEqual(startedAt);
+  });
+
+  it('holds no memory for parked executions: the engine keeps only executions in flight', async () => {
+    const ids = await Promise.all(Array.from({ length: 25 }, () => launch(workflow([waitStep('hold')]))));
+    for (const id of ids) await parkedToken(id, 'hold');
+    let last = '';
+    const metrics = await waitUntil(async () => {
+      last = await (await fetch(`http://127.0.0.1:${runnerPort}/metrics`)).text();
+      return /^trigrun_engine_cached_executions 0$/m.test(last) ? last : undefined;
+    }, 10_000).catch(() => last);
+    expect(metrics).toMatch(/^trigrun_engine_cached_executions 0$/m);
+    expect(metrics).toMatch(/^nodejs_heap_used_bytes \d+$/m);
   });
 });

@@ -60,11 +60,23 @@ export interface EngineDeps {
 export class ExecutionEngine {
   /** Executions in flight on this replica, as last written: most deliveries need no read-back. */
   private readonly cache = new Map<string, LoadedExecution>();
+  /**
+   * Executions dropped from the cache (ended or parked) and the position they were dropped at,
+   * remembered briefly so a late `remember` of the same position cannot bring them back.
+   */
+  private readonly released = new Map<string, number>();
+  /** Slot acquisitions in progress per job (see oneAtATime). */
+  private readonly chains = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deps: EngineDeps,
     private readonly cacheLimit = 20_000,
   ) {}
+
+  /** How many executions this replica holds in memory: in flight only (parked ones are dropped). */
+  get cachedExecutions(): number {
+    return this.cache.size;
+  }
 
   async handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
     let event: ExecutionEvent;
@@ -109,12 +121,40 @@ export class ExecutionEngine {
   private remember(loaded: LoadedExecution): void {
     const id = loaded.events[0]?.execution_id;
     if (!id) return;
+    // The appended events can be delivered (and handled) before the append call returns here: a
+    // release at or after this position, or a newer view, wins over this one.
+    const released = this.released.get(id);
+    if (released !== undefined && released >= loaded.position) return;
+    const held = this.cache.get(id);
+    if (held && held.position > loaded.position) return;
     // Ended executions stay until their last event comes back (the 'none' action drops them):
     // otherwise the deliveries of the final events would each read the whole history again.
     this.cache.delete(id);
     this.cache.set(id, loaded);
     // Map iteration order is insertion order: the first key is the least recently written.
     if (this.cache.size > this.cacheLimit) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  /** Runs `task` after every earlier task of the same key has settled (a promise chain per key). */
+  private oneAtATime<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const result = (this.chains.get(key) ?? Promise.resolve()).then(task);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chains.set(key, tail);
+    void tail.then(() => {
+      if (this.chains.get(key) === tail) this.chains.delete(key);
+    });
+    return result;
+  }
+
+  private release(executionId: string, position: number): void {
+    this.cache.delete(executionId);
+    this.released.delete(executionId);
+    this.released.set(executionId, position);
+    // Only the race between an append and its own delivery needs this: a short memory is enough.
+    if (this.released.size > RELEASED_LIMIT) this.released.delete(this.released.keys().next().value!);
   }
 
   private async advance(identity: ExecutionIdentity, loaded: LoadedExecution, ctx: MessageContext): Promise<Disposition> {
@@ -127,7 +167,7 @@ export class ExecutionEngine {
     };
     switch (action.type) {
       case 'none': {
-        this.cache.delete(identity.executionId);
+        this.release(identity.executionId, loaded.position);
         await this.afterEnd(identity, loaded.state, loaded.events.some((e) => e.type === 'ExecutionParked'));
         // The terminal event is the last one: its delivery issues the success/failure callback,
         // acked only once the command is stored.
@@ -143,7 +183,10 @@ export class ExecutionEngine {
         const cap = loaded.state.job.max_concurrent_executions ?? 0;
         if (cap > 0) {
           // Over the cap the execution stays queued, holding no message: the release of a slot starts it.
-          const slot = await this.deps.workflows.slots.acquire({ ...identity, queuedAt: new Date(loaded.state.queuedAt), cap });
+          // Deliveries arrive in stream order but are handled concurrently: taking slots one job at
+          // a time, in the order the deliveries came, keeps admission first-in first-out.
+          const queuedAt = new Date(loaded.state.queuedAt);
+          const slot = await this.oneAtATime(identity.jobId, () => this.deps.workflows.slots.acquire({ ...identity, queuedAt, cap }));
           await Promise.all(slot.alsoAdmitted.filter((h) => h.executionId !== identity.executionId).map((h) => this.startAdmitted(h)));
           if (!slot.admitted) return ack();
         }
@@ -180,7 +223,7 @@ export class ExecutionEngine {
         // Parked executions hold no message and no memory: their timeout is a row the scheduler
         // fires as a Wake, and whoever resumes them appends events this replica reads back then.
         await this.deps.workflows.timers.schedule({ ...identity, dueAt: new Date(action.until) });
-        this.cache.delete(identity.executionId);
+        this.release(identity.executionId, loaded.position);
         return ack();
       case 'settle':
         await run(() => ({ type: 'SettleStep', now: now.toISOString() }));
@@ -236,6 +279,7 @@ export class ExecutionEngine {
   }
 }
 
+const RELEASED_LIMIT = 4096;
 const EMPTY: LoadedExecution = { state: initialState(), events: [], lastSeq: 0, position: 0 };
 const extend = (loaded: LoadedExecution, event: ExecutionEvent, seq: number): LoadedExecution => ({
   state: evolve(loaded.state, event),
