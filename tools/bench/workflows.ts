@@ -69,6 +69,14 @@ async function main() {
 
     const parked = await partParked(ctx);
     await partResume(ctx, parked);
+    // The same processes after the same work, with nothing parked: what the parked state itself cost.
+    await sleep(5000);
+    const drained = rssNow(ctx.pids);
+    console.log(`\nRSS MiB with ${parked.ids.length} parked (a) vs the same processes once all of them finished (after b)`);
+    table(
+      ['service', `${parked.ids.length} parked`, '0 parked (after b)', 'parked - drained'],
+      SERVICES.map((s) => [s, fmt(parked.parkedRss[s], 1), fmt(drained[s], 1), fmt(parked.parkedRss[s] - drained[s], 1)]),
+    );
     await partThroughput(ctx, target);
   } catch (error) {
     failed = true;
@@ -135,13 +143,13 @@ async function partParked(ctx: Ctx) {
   console.log(
     `  step-runner /metrics with ${ids.length} parked: trigrun_engine_cached_executions ${metrics.cached ?? '-'}, heap used ${metrics.heapMiB === undefined ? '-' : fmt(metrics.heapMiB, 1)} MiB`,
   );
-  return { jobId, ids };
+  return { jobId, ids, parkedRss: after5s };
 }
 
 // ---------------------------------------------------------------------------------------------
 // (b) RESUME
 
-async function partResume(ctx: Ctx, parked: { jobId: string; ids: string[] }) {
+async function partResume(ctx: Ctx, parked: { jobId: string; ids: string[]; parkedRss: Record<string, number> }) {
   console.log(`\n(b) RESUME: approving ${parked.ids.length} parked executions`);
   const urls = await approveUrls(ctx, parked.jobId);
   const missing = parked.ids.filter((id) => !urls.has(id));
