@@ -92,7 +92,13 @@ export class ExecutionEngine {
     const known = this.known(event, msg.seq);
     if (known === 'stale') return ack();
     const loaded = known ?? (await this.deps.store.load(identity.executionId));
-    if (msg.seq < loaded.lastSeq) return ack();
+    if (msg.seq < loaded.lastSeq) {
+      // Read back because someone else wrote (a resume, another replica): keep the view, so the
+      // delivery of the newer event that is on its way needs no second read.
+      // Not when it is ended or parked: nothing would come to drop it again.
+      if (!known && !['none', 'park'].includes(nextAction(loaded.state, this.deps.now().toISOString()).type)) this.remember(loaded);
+      return ack();
+    }
     try {
       return await this.advance(identity, loaded, ctx);
     } catch (error) {
