@@ -29,7 +29,8 @@ import {
 } from './workflow';
 
 /**
- * The execution of a request job as a decider:
+ * The execution decider. Request jobs follow the machine below; step-driven jobs (`workflow`)
+ * go from `queued` to `stepping`, whose rules live in workflow.ts. The execution of a request job:
  *
  *   (none) --QueueExecution--> queued --StartExecution--> running --RecordAttempt--> running (retry later)
  *                                 |                         |  \--RecordAttempt / FinishExecution--> succeeded | failed
@@ -215,10 +216,8 @@ const stepsOf = (state: Known): readonly StepSpec[] => state.job.steps ?? [];
 
 function stepContext(state: Known): StepContext {
   return {
-    executionId: state.executionId,
     steps: stepsOf(state),
     triggerInput: state.triggerInput,
-    retryDefault: state.job.retry_policy,
     outputTemplate: state.job.response_output_template,
   };
 }

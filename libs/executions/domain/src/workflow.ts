@@ -170,10 +170,8 @@ const ignore = (reason: string, code?: 'unknown_token' | 'expired' | 'already_co
   ({ ignore: true, reason, ...(code ? { code } : {}) }) as const;
 
 interface StepContext {
-  readonly executionId: string;
   readonly steps: readonly StepSpec[];
   readonly triggerInput: unknown;
-  readonly retryDefault: { readonly max_attempts: number; readonly retry_on_statuses: readonly number[] };
   readonly outputTemplate: unknown;
 }
 
