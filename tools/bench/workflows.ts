@@ -54,7 +54,8 @@ interface Ctx {
 
 async function main() {
   console.log(`bench:workflows: N=${N}, duration=${DURATION_S}s`);
-  const platform = await startPlatform({ label: 'bench', env: { TRIGRUN_LOG_LEVEL: 'error' } });
+  // --expose-gc lets /metrics?gc=1 report the live heap (after a collection), not the high-water mark.
+  const platform = await startPlatform({ label: 'bench', env: { TRIGRUN_LOG_LEVEL: 'error', TRIGRUN_NODE_ARGS: '--expose-gc' } });
   const target = await executionTarget();
   const db = new Client({ connectionString: `${platform.pgBase}/${platform.database}` });
   let failed = false;
@@ -72,6 +73,18 @@ async function main() {
     // The same processes after the same work, with nothing parked: what the parked state itself cost.
     await sleep(5000);
     const drained = rssNow(ctx.pids);
+    const liveDrained = await liveHeaps(ctx.platform);
+    console.log(`\nLive V8 heap MiB after a forced GC (/metrics?gc=1; the api-gateway serves no /metrics): before launching, with ${parked.ids.length} parked, after all finished`);
+    table(
+      ['service', 'before (0 parked)', `${parked.ids.length} parked`, 'after b (0 parked)', 'parked - before, KiB per 1,000'],
+      SERVICES.filter((s) => parked.liveBefore[s] !== undefined).map((s) => [
+        s,
+        fmt(parked.liveBefore[s]!, 1),
+        fmt(parked.liveParked[s]!, 1),
+        fmt(liveDrained[s]!, 1),
+        fmt(((parked.liveParked[s]! - parked.liveBefore[s]!) * 1024 * 1000) / parked.ids.length, 1),
+      ]),
+    );
     console.log(`\nRSS MiB with ${parked.ids.length} parked (a) vs the same processes once all of them finished (after b)`);
     table(
       ['service', `${parked.ids.length} parked`, '0 parked (after b)', 'parked - drained'],
@@ -97,6 +110,7 @@ async function partParked(ctx: Ctx) {
   const jobId = await createJob(ctx, 'bench-approval', [{ id: 'approve', type: 'approval', message: 'ok?' }]);
   await sleep(2000); // let the job's creation settle before the baseline
   const baseline = rssNow(ctx.pids);
+  const liveBefore = await liveHeaps(ctx.platform);
   const dbBefore = await databaseSize(ctx);
   const streamBefore = await streamState(ctx.platform);
 
@@ -140,16 +154,15 @@ async function partParked(ctx: Ctx) {
   // What the step-runner itself says it holds per execution (RSS above also carries the heap
   // high-water of the work of parking, which a GC returns only lazily).
   const metrics = await stepRunnerMetrics(ctx.platform);
-  console.log(
-    `  step-runner /metrics with ${ids.length} parked: trigrun_engine_cached_executions ${metrics.cached ?? '-'}, heap used ${metrics.heapMiB === undefined ? '-' : fmt(metrics.heapMiB, 1)} MiB`,
-  );
-  return { jobId, ids, parkedRss: after5s };
+  console.log(`  step-runner /metrics with ${ids.length} parked: trigrun_engine_cached_executions ${metrics.cached ?? '-'}`);
+  const liveParked = await liveHeaps(ctx.platform);
+  return { jobId, ids, parkedRss: after5s, liveBefore, liveParked };
 }
 
 // ---------------------------------------------------------------------------------------------
 // (b) RESUME
 
-async function partResume(ctx: Ctx, parked: { jobId: string; ids: string[]; parkedRss: Record<string, number> }) {
+async function partResume(ctx: Ctx, parked: { jobId: string; ids: string[] }) {
   console.log(`\n(b) RESUME: approving ${parked.ids.length} parked executions`);
   const urls = await approveUrls(ctx, parked.jobId);
   const missing = parked.ids.filter((id) => !urls.has(id));
@@ -509,6 +522,22 @@ interface ExecutionTarget {
   /** first receive time (ms since epoch) per X-Cron-Service-Execution-Id */
   firstSeen: Map<string, number>;
   close(): Promise<void>;
+}
+
+/** Each internal service's live heap in MiB after a forced GC (service port = base port + index in SERVICES). */
+async function liveHeaps(platform: Platform): Promise<Record<string, number | undefined>> {
+  const out: Record<string, number | undefined> = {};
+  for (const [i, service] of SERVICES.entries()) {
+    if (service === 'api-gateway') continue;
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${platform.port + i}/metrics?gc=1`)).text();
+      const m = /^nodejs_heap_used_bytes (\d+)$/m.exec(text);
+      out[service] = m ? Number(m[1]) / 1024 / 1024 : undefined;
+    } catch {
+      out[service] = undefined;
+    }
+  }
+  return out;
 }
 
 /** The step-runner's own gauges (its port is the platform's base port + its index in SERVICES). */

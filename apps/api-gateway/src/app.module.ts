@@ -22,6 +22,8 @@ export class AppModule {
       imports: [
         PlatformModule.forRoot({
           service: 'api-gateway',
+          // Its port is the public one: no /metrics here.
+          metrics: false,
           config,
           entities: [...ACCOUNT_ENTITIES, ...JOB_ENTITIES, ...SECRET_ENTITIES],
         }),

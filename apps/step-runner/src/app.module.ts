@@ -3,7 +3,6 @@ import { PlatformModule } from '@trigrun/nest';
 import { SECRET_ENTITIES, secretsProviders } from '@trigrun/secrets';
 import type { StepRunnerConfig } from './config';
 import { EngineConsumer } from './engine.consumer';
-import { MetricsController } from './metrics.controller';
 
 @Module({})
 export class AppModule {
@@ -11,7 +10,6 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ service: 'step-runner', config, entities: [...SECRET_ENTITIES] })],
-      controllers: [MetricsController],
       providers: [...secretsProviders(config), EngineConsumer],
     };
   }

@@ -7,7 +7,7 @@ import { CONSUMERS } from '@trigrun/execution-contracts';
 import { ExecutionEngine, ExecutionStore, declareTopology, executionConsumerOptions, requestCallback, topologyOf } from '@trigrun/execution-engine';
 import { GuardedHttpClient } from '@trigrun/http-client';
 import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
-import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm } from '@trigrun/nest';
+import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm, MetricsRegistry } from '@trigrun/nest';
 import { SECRET_CIPHER, type SecretCipher, SecretsService, redactSecrets, secretNamesIn, substituteSecrets } from '@trigrun/secrets';
 import type { StepRunnerConfig } from './config';
 
@@ -22,6 +22,7 @@ export class EngineConsumer extends HostedConsumer {
     secrets: SecretsService,
     @InjectOrm() orm: MikroORM,
     @Inject(SECRET_CIPHER) cipher: SecretCipher,
+    metrics: MetricsRegistry,
   ) {
     super(messaging, executionConsumerOptions(config, CONSUMERS.stepRunnerEngine, config.TRIGRUN_ENGINE_CONCURRENCY));
     this.engine = new ExecutionEngine({
@@ -46,11 +47,11 @@ export class EngineConsumer extends HostedConsumer {
       random: Math.random,
       logger: { warn: (m, meta) => this.logger.warn(m, meta), debug: (m, meta) => this.logger.debug(m, meta) },
     });
-  }
-
-  /** Executions held in the engine's memory (see MetricsController). */
-  get cachedExecutions(): number {
-    return this.engine.cachedExecutions;
+    metrics.register({
+      name: 'trigrun_engine_cached_executions',
+      help: 'Executions held in the engine memory of this replica: in flight only (parked and queued ones are not).',
+      value: () => this.engine.cachedExecutions,
+    });
   }
 
   protected override prepare() {

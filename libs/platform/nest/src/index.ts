@@ -8,3 +8,4 @@ export * from './platform.module';
 export * from './validation';
 export * from './hosted-consumer';
 export * from './public.decorator';
+export * from './metrics';

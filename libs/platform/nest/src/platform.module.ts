@@ -5,6 +5,7 @@ import { connectMessaging } from '@trigrun/messaging';
 import { createRedis } from '@trigrun/redis';
 import { HealthController } from './health.controller';
 import { CONFIG, Infrastructure, MESSAGING, ORM, REDIS } from './infrastructure';
+import { MetricsController, MetricsRegistry } from './metrics';
 
 export interface PlatformOptions {
   readonly service: string;
@@ -16,6 +17,8 @@ export interface PlatformOptions {
   };
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly entities: EntitySchema<any>[];
+  /** Serve GET /metrics (default true). Off for the api-gateway, whose port is the public one. */
+  readonly metrics?: boolean;
 }
 
 /** The connections every service holds, plus /healthz and /readyz. */
@@ -26,7 +29,7 @@ export class PlatformModule {
     const { config } = options;
     return {
       module: PlatformModule,
-      controllers: [HealthController],
+      controllers: options.metrics === false ? [HealthController] : [HealthController, MetricsController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: ORM, useFactory: () => createOrm({ url: config.TRIGRUN_DATABASE_URL, entities: options.entities }) },
@@ -40,8 +43,9 @@ export class PlatformModule {
           },
         },
         Infrastructure,
+        MetricsRegistry,
       ],
-      exports: [CONFIG, ORM, MESSAGING, REDIS, Infrastructure],
+      exports: [CONFIG, ORM, MESSAGING, REDIS, Infrastructure, MetricsRegistry],
     };
   }
 }
