@@ -12,7 +12,7 @@ import type {
   StepSpec,
 } from '@trigrun/execution-contracts';
 import { isStepDriven } from '@trigrun/execution-contracts';
-import { assertNever, backoffMs, shouldRetry } from './retry';
+import { assertNever, attemptError, backoffMs, shouldRetry } from './retry';
 import {
   type StepContext,
   type WorkflowAction,
@@ -242,23 +242,6 @@ export const contextOf = (state: ExecutionState): Readonly<Record<string, unknow
 function outcomeOf(attempt: AttemptRecord, output: unknown): NewExecutionEvent {
   if (attempt.status === 'SUCCESS') return event('ExecutionSucceeded', { final_output: output ?? null });
   return event('ExecutionFailed', { error: attemptError(attempt) });
-}
-
-export function attemptError(attempt: AttemptRecord): ExecutionError {
-  switch (attempt.status) {
-    case 'SUCCESS':
-      return { code: 'none', message: 'the attempt succeeded' };
-    case 'TIMEOUT':
-      return { code: 'timeout', message: `attempt ${attempt.number} timed out` };
-    case 'CONNECTION_ERROR':
-      return { code: 'connection_error', message: attempt.errorMessage ?? `attempt ${attempt.number} could not connect` };
-    case 'HTTP_ERROR':
-      return { code: 'http_error', message: `attempt ${attempt.number} answered HTTP ${attempt.statusCode}` };
-    case 'MATCH_FAILED':
-      return { code: 'match_failed', message: attempt.errorMessage ?? 'the response did not match' };
-    default:
-      return assertNever(attempt.status);
-  }
 }
 
 export function evolve(state: ExecutionState, e: ExecutionEvent): ExecutionState {

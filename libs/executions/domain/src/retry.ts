@@ -1,4 +1,4 @@
-import type { AttemptStatus, RetryPolicy } from '@trigrun/execution-contracts';
+import type { AttemptRecord, AttemptStatus, ExecutionError, RetryPolicy } from '@trigrun/execution-contracts';
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { max_attempts: 3, retry_on_statuses: [429, 500, 502, 503, 504] };
 export const BACKOFF_BASE_MS = 250;
@@ -43,4 +43,22 @@ export function backoffMs(attemptNumber: number, jitter: number): number {
 
 export function assertNever(value: never): never {
   throw new Error(`unexpected value ${JSON.stringify(value)}`);
+}
+
+/** The execution error a failed, settling attempt stands for (its code classifies the failure). */
+export function attemptError(attempt: AttemptRecord): ExecutionError {
+  switch (attempt.status) {
+    case 'SUCCESS':
+      return { code: 'none', message: 'the attempt succeeded' };
+    case 'TIMEOUT':
+      return { code: 'timeout', message: `attempt ${attempt.number} timed out` };
+    case 'CONNECTION_ERROR':
+      return { code: 'connection_error', message: attempt.errorMessage ?? `attempt ${attempt.number} could not connect` };
+    case 'HTTP_ERROR':
+      return { code: 'http_error', message: `attempt ${attempt.number} answered HTTP ${attempt.statusCode}` };
+    case 'MATCH_FAILED':
+      return { code: 'match_failed', message: attempt.errorMessage ?? 'the response did not match' };
+    default:
+      return assertNever(attempt.status);
+  }
 }

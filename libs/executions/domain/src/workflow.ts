@@ -10,8 +10,9 @@ import type {
 } from '@trigrun/execution-contracts';
 import { renderOutputTemplate } from '@trigrun/response-matching';
 import { TemplateError, renderRequest, renderString } from '@trigrun/templating';
+import type { Decision, Ignore, IgnoreCode, ParkToken } from './execution.decider';
 import { extractFrom } from './extraction';
-import { assertNever, backoffMs, shouldRetry } from './retry';
+import { assertNever, attemptError, backoffMs, shouldRetry } from './retry';
 
 /**
  * The step-driven half of the execution decider (`workflow`, `webhook_trigger`), SPEC §3 and §7.
@@ -165,9 +166,7 @@ export function nextWorkflowAction(p: WorkflowProgress, steps: readonly StepSpec
 
 const earliest = (a: string, b: string) => (Date.parse(a) <= Date.parse(b) ? a : b);
 
-export type WorkflowDecision = readonly NewExecutionEvent[] | { readonly ignore: true; readonly reason: string; readonly code?: 'unknown_token' | 'expired' | 'already_completed' | 'already_decided' | 'not_due' };
-const ignore = (reason: string, code?: 'unknown_token' | 'expired' | 'already_completed' | 'already_decided' | 'not_due') =>
-  ({ ignore: true, reason, ...(code ? { code } : {}) }) as const;
+const ignore = (reason: string, code?: IgnoreCode): Ignore => ({ ignore: true, reason, ...(code ? { code } : {}) });
 
 interface StepContext {
   readonly steps: readonly StepSpec[];
@@ -178,7 +177,7 @@ interface StepContext {
 const scopeOf = (p: WorkflowProgress, c: StepContext) => ({ ...p.variables, context: p.context, trigger: c.triggerInput ?? {} });
 
 /** StartStep: renders the next step once (its input is recorded, so retries and repairs send the same), and parks the parking kinds. */
-export function startStep(p: WorkflowProgress, c: StepContext, now: string, token: { hash: string; sealed: { ciphertext: string; key_version: number } } | undefined): WorkflowDecision {
+export function startStep(p: WorkflowProgress, c: StepContext, now: string, token: ParkToken | undefined): Decision {
   if (p.failure) return ignore('the execution is failing');
   if (Date.parse(now) >= Date.parse(p.deadline)) return timeoutWorkflow(p);
   const resuming = p.step && !p.step.parked && !p.step.resumed && p.step.spec.type !== 'http' ? p.step : null;
@@ -229,7 +228,7 @@ export function recordStepAttempt(
   c: StepContext,
   cmd: { attempt: AttemptRecord; now: string; jitter: number; responseBody?: unknown },
   apply: (events: readonly NewExecutionEvent[]) => WorkflowProgress,
-): WorkflowDecision {
+): Decision {
   const step = p.step;
   if (!step || step.spec.type !== 'http') return ignore('no http step is running');
   const expected = step.attempts.length + 1;
@@ -307,22 +306,10 @@ export function settle(p: WorkflowProgress, c: StepContext, source?: unknown): r
   }
 }
 
-export function stepAttemptError(stepId: string, attempt: AttemptRecord): ExecutionError {
-  const prefix = `step ${stepId}: `;
-  switch (attempt.status) {
-    case 'SUCCESS':
-      return { code: 'none', message: `${prefix}the attempt succeeded` };
-    case 'TIMEOUT':
-      return { code: 'timeout', message: `${prefix}attempt ${attempt.number} timed out` };
-    case 'CONNECTION_ERROR':
-      return { code: 'connection_error', message: prefix + (attempt.errorMessage ?? `attempt ${attempt.number} could not connect`) };
-    case 'HTTP_ERROR':
-      return { code: 'http_error', message: `${prefix}attempt ${attempt.number} answered HTTP ${attempt.statusCode}` };
-    case 'MATCH_FAILED':
-      return { code: 'match_failed', message: prefix + (attempt.errorMessage ?? 'the response did not match') };
-    default:
-      return assertNever(attempt.status);
-  }
+/** An http step's failure: the attempt's error, naming the step. */
+function stepAttemptError(stepId: string, attempt: AttemptRecord): ExecutionError {
+  const error = attemptError(attempt);
+  return { ...error, message: `step ${stepId}: ${error.message}` };
 }
 
 /** ResumeStep (the resume URL) and DecideApproval (the review page), both checked against the parked token. */
@@ -331,7 +318,7 @@ export function resumeStep(
   c: StepContext,
   cmd: { tokenHash: string; now: string } & ({ via: 'resume'; payload: unknown } | { via: 'approval'; decision: ApprovalDecision }),
   apply: (events: readonly NewExecutionEvent[]) => WorkflowProgress,
-): WorkflowDecision {
+): Decision {
   const step = p.step;
   const reason: WaitingReason = cmd.via === 'resume' ? 'webhook' : 'approval';
   if (!step || !step.parked || step.parked.tokenHash !== cmd.tokenHash) {
@@ -347,7 +334,7 @@ export function resumeStep(
 }
 
 /** Wake: the workflow's deadline first, then the parked step's own timeout. */
-export function wake(p: WorkflowProgress, c: StepContext, now: string, apply: (events: readonly NewExecutionEvent[]) => WorkflowProgress): WorkflowDecision {
+export function wake(p: WorkflowProgress, c: StepContext, now: string, apply: (events: readonly NewExecutionEvent[]) => WorkflowProgress): Decision {
   if (p.failure) return ignore('the execution is already failing', 'not_due');
   if (Date.parse(now) >= Date.parse(p.deadline)) return timeoutWorkflow(p);
   const step = p.step;
@@ -375,7 +362,7 @@ export function timeoutWorkflow(p: WorkflowProgress): readonly NewExecutionEvent
 }
 
 /** FinishExecution: every step done. final_output = the rendered response_output_template, or the final context. */
-export function finish(p: WorkflowProgress, c: StepContext): WorkflowDecision {
+export function finish(p: WorkflowProgress, c: StepContext): Decision {
   if (p.failure || p.step || p.next < c.steps.length) return ignore('steps remain');
   const scope = scopeOf(p, c);
   let finalOutput: unknown = p.context;
