@@ -48,12 +48,7 @@ export async function performAttempt(
     if (error instanceof TemplateError) return { kind: 'template_error', message: error.message };
     throw error;
   }
-  // Secret names come from the stored headers, never from rendered values: a rendered value
-  // that happens to read "secret://x" must not pull a secret in.
-  const names = deps.references.secretNamesIn(input.request.headers as Record<string, string>);
-  const values = names.length > 0 ? await deps.secrets.resolve(input.workspaceId, names) : new Map<string, string>();
-  const { headers, missing } = deps.references.substituteSecrets(rendered.headers as Record<string, string>, values);
-  const secretValues = [...values.values()];
+  const { headers, missing, secretValues } = await withSecrets(deps, input.workspaceId, input.request.headers, rendered.headers);
 
   const startedAt = deps.now();
   const result = await deps.http.send({ ...outboundRequestOf({ ...rendered, headers }, input.executionId), signal: input.signal });
@@ -61,26 +56,49 @@ export async function performAttempt(
   let output: unknown = null;
   if (result.kind === 'response') {
     const body = result.body.toString('utf8');
-    if (attempt.status === 'SUCCESS' && input.request.response_matcher) {
-      const match = evaluateMatcher(input.request.response_matcher as ResponseMatcher, { status: result.status, headers: result.headers, body });
-      if (!match.ok) attempt = { ...attempt, status: 'MATCH_FAILED', errorClass: 'MatchFailed', errorMessage: `response matcher failed: ${match.rule}` };
-    }
+    attempt = withMatcher(attempt, input.request.response_matcher, result, body);
     if (attempt.status === 'SUCCESS' && input.outputTemplate !== undefined && input.outputTemplate !== null) {
       output = renderOutputTemplate(input.outputTemplate, body, scope);
     }
   }
-  if (secretValues.length > 0) attempt = redactAttempt(attempt, secretValues, deps.references);
-  if (missing.length > 0) attempt = { ...attempt, missingSecrets: missing };
-  return { kind: 'attempt', attempt, output };
+  return { kind: 'attempt', attempt: withSecretsAccounted(attempt, secretValues, missing, deps.references), output };
 }
 
-/** A target that echoes a secret back must not put it into a record. */
-function redactAttempt(attempt: AttemptRecord, values: readonly string[], refs: SecretReferences): AttemptRecord {
-  const redact = (text: string) => refs.redactSecrets(text, values);
-  return {
-    ...attempt,
-    bodyPreview: attempt.bodyPreview === null ? null : redact(attempt.bodyPreview),
-    responseHeaders: Object.fromEntries(Object.entries(attempt.responseHeaders).map(([k, v]) => [k, redact(v)])),
-    errorMessage: attempt.errorMessage === null ? null : redact(attempt.errorMessage),
-  };
+/**
+ * `secret://` references substituted into rendered header values. The names come from the stored
+ * headers, never from rendered values: a rendered value that happens to read "secret://x" must
+ * not pull a secret in.
+ */
+export async function withSecrets(
+  deps: { secrets: SecretResolver; references: SecretReferences },
+  workspaceId: string,
+  storedHeaders: Readonly<Record<string, string>>,
+  renderedHeaders: Readonly<Record<string, string>>,
+): Promise<{ headers: Record<string, string>; missing: string[]; secretValues: string[] }> {
+  const names = deps.references.secretNamesIn(storedHeaders as Record<string, string>);
+  const values = names.length > 0 ? await deps.secrets.resolve(workspaceId, names) : new Map<string, string>();
+  const { headers, missing } = deps.references.substituteSecrets(renderedHeaders as Record<string, string>, values);
+  return { headers, missing, secretValues: [...values.values()] };
+}
+
+/** A successful attempt whose response breaks a matcher rule becomes MATCH_FAILED, naming the rule. */
+export function withMatcher(attempt: AttemptRecord, matcher: unknown, result: { status: number; headers: Record<string, string> }, body: string): AttemptRecord {
+  if (attempt.status !== 'SUCCESS' || !matcher) return attempt;
+  const match = evaluateMatcher(matcher as ResponseMatcher, { status: result.status, headers: result.headers, body });
+  return match.ok ? attempt : { ...attempt, status: 'MATCH_FAILED', errorClass: 'MatchFailed', errorMessage: `response matcher failed: ${match.rule}` };
+}
+
+/** What is recorded of an attempt that used secrets: their values redacted (a target may echo them), the missing ones listed. */
+export function withSecretsAccounted(attempt: AttemptRecord, secretValues: readonly string[], missing: readonly string[], refs: SecretReferences): AttemptRecord {
+  let recorded = attempt;
+  if (secretValues.length > 0) {
+    const redact = (text: string) => refs.redactSecrets(text, secretValues);
+    recorded = {
+      ...recorded,
+      bodyPreview: recorded.bodyPreview === null ? null : redact(recorded.bodyPreview),
+      responseHeaders: Object.fromEntries(Object.entries(recorded.responseHeaders).map(([k, v]) => [k, redact(v)])),
+      errorMessage: recorded.errorMessage === null ? null : redact(recorded.errorMessage),
+    };
+  }
+  return missing.length > 0 ? { ...recorded, missingSecrets: [...missing] } : recorded;
 }

@@ -1,8 +1,7 @@
 import type { AttemptRecord, HttpStepSpec } from '@trigrun/execution-contracts';
 import type { GuardedHttpClient } from '@trigrun/http-client';
-import { type ResponseMatcher, evaluateMatcher } from '@trigrun/response-matching';
 import { attemptRecordOf, outboundRequestOf } from './attempt';
-import type { SecretReferences, SecretResolver } from './request-attempt';
+import { type SecretReferences, type SecretResolver, withMatcher, withSecrets, withSecretsAccounted } from './request-attempt';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
@@ -29,9 +28,7 @@ export async function performStepAttempt(
   input: StepAttemptInput,
 ): Promise<{ attempt: AttemptRecord; responseBody: unknown }> {
   const { step } = input;
-  const names = deps.references.secretNamesIn(step.headers as Record<string, string>);
-  const values = names.length > 0 ? await deps.secrets.resolve(input.workspaceId, names) : new Map<string, string>();
-  const { headers, missing } = deps.references.substituteSecrets(input.request.headers, values);
+  const { headers, missing, secretValues } = await withSecrets(deps, input.workspaceId, step.headers, input.request.headers);
   const outbound = outboundRequestOf(
     {
       url: input.request.url,
@@ -47,27 +44,14 @@ export async function performStepAttempt(
   const result = await deps.http.send({ ...outbound, timeoutMs: input.timeoutMs, signal: input.signal });
   let attempt = attemptRecordOf(input.number, startedAt, result, step.success_statuses);
   let responseBody: unknown = null;
-  const secretValues = [...values.values()];
   if (result.kind === 'response') {
+    // The body is redacted before anything reads it: extracted values flow into the context and events.
     let text = result.body.toString('utf8');
     if (secretValues.length > 0) text = deps.references.redactSecrets(text, secretValues);
-    if (attempt.status === 'SUCCESS' && step.response_matcher) {
-      const match = evaluateMatcher(step.response_matcher as ResponseMatcher, { status: result.status, headers: result.headers, body: text });
-      if (!match.ok) attempt = { ...attempt, status: 'MATCH_FAILED', errorClass: 'MatchFailed', errorMessage: `response matcher failed: ${match.rule}` };
-    }
+    attempt = withMatcher(attempt, step.response_matcher, result, text);
     responseBody = parseBody(text);
   }
-  if (secretValues.length > 0) {
-    const redact = (t: string) => deps.references.redactSecrets(t, secretValues);
-    attempt = {
-      ...attempt,
-      bodyPreview: attempt.bodyPreview === null ? null : redact(attempt.bodyPreview),
-      responseHeaders: Object.fromEntries(Object.entries(attempt.responseHeaders).map(([k, v]) => [k, redact(v)])),
-      errorMessage: attempt.errorMessage === null ? null : redact(attempt.errorMessage),
-    };
-  }
-  if (missing.length > 0) attempt = { ...attempt, missingSecrets: missing };
-  return { attempt, responseBody };
+  return { attempt: withSecretsAccounted(attempt, secretValues, missing, deps.references), responseBody };
 }
 
 function parseBody(text: string): unknown {
