@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { type DeliverCallback, type ExecutionEvent, InvalidEventError, isStepDriven } from '@trigrun/execution-contracts';
-import { type ExecutionIdentity, type ExecutionState, evolve, initialState, nextAction } from '@trigrun/execution-domain';
+import { type DeliverCallback, type ExecutionEvent, InvalidEventError, type JobSnapshot, isStepDriven } from '@trigrun/execution-contracts';
+import { type ExecutionCommand, type ExecutionIdentity, type ExecutionState, evolve, initialState, nextAction } from '@trigrun/execution-domain';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, type MessageContext, ack, nakAfter, term } from '@trigrun/messaging';
 import { callbackFor } from './callbacks';
@@ -196,8 +196,8 @@ export class ExecutionEngine {
           await Promise.all(slot.alsoAdmitted.filter((h) => h.executionId !== identity.executionId).map((h) => this.startAdmitted(h)));
           if (!slot.admitted) return ack();
         }
-        const context = isStepDriven(loaded.state.job) ? await this.deps.workflows.context.seed(identity.jobId) : undefined;
-        await run(() => ({ type: 'StartExecution', now: now.toISOString(), uuid: newExecutionUuid(), ...(context ? { context } : {}) }));
+        const start = await this.startCommand(loaded.state.job, identity.jobId, now);
+        await run(() => start);
         return ack();
       }
       case 'finish':
@@ -273,12 +273,18 @@ export class ExecutionEngine {
     if (parkedEver) await this.deps.workflows.timers.cancel(identity.executionId);
   }
 
+  /** StartExecution, with the job's context store as the starting context of a step-driven execution. */
+  private async startCommand(job: JobSnapshot, jobId: string, now: Date): Promise<ExecutionCommand> {
+    const context = isStepDriven(job) ? await this.deps.workflows.context.seed(jobId) : undefined;
+    return { type: 'StartExecution', now: now.toISOString(), uuid: newExecutionUuid(), ...(context ? { context } : {}) };
+  }
+
   /** Starts an execution admitted by a slot release; the decider ignores a start of one already started. */
   private async startAdmitted(holder: SlotHolder): Promise<void> {
     const loaded = await this.deps.store.load(holder.executionId);
     if (loaded.state.status !== 'queued') return;
-    const context = isStepDriven(loaded.state.job) ? await this.deps.workflows.context.seed(holder.jobId) : undefined;
-    await this.deps.store.execute(holder, () => ({ type: 'StartExecution', now: this.deps.now().toISOString(), uuid: newExecutionUuid(), ...(context ? { context } : {}) }), {
+    const start = await this.startCommand(loaded.state.job, holder.jobId, this.deps.now());
+    await this.deps.store.execute(holder, () => start, {
       now: this.deps.now,
       loaded,
     });

@@ -1,5 +1,5 @@
 import type { ApprovalDecision, ExecutionEvent } from '@trigrun/execution-contracts';
-import { type ExecutionCommand, type ExecutionIdentity, contextOf, parkedStepOf } from '@trigrun/execution-domain';
+import { type ExecutionIdentity, contextOf, parkedStepOf } from '@trigrun/execution-domain';
 import type { ExecutionStore, LoadedExecution } from './execution-store';
 import { executionIdOfToken, hashParkToken, sameTokenHash } from './park-tokens';
 
@@ -61,7 +61,7 @@ export class Waitpoints {
     const found = await this.find(token, 'webhook');
     if (found.kind !== 'found') return found.kind === 'used' ? { kind: 'already_completed', executionId: found.executionId } : { kind: 'not_found' };
     const now = this.now();
-    const result = await this.store.execute(found.identity, () => this.command({ type: 'ResumeStep', tokenHash: found.hash, payload, now: now.toISOString() }), {
+    const result = await this.store.execute(found.identity, () => ({ type: 'ResumeStep', tokenHash: found.hash, payload, now: now.toISOString() }), {
       now: this.now,
       loaded: found.loaded,
     });
@@ -75,7 +75,7 @@ export class Waitpoints {
     if (found.kind === 'used') return { kind: 'conflict', executionId: found.executionId, first: decisionOf(found.loaded.events, found.stepId) };
     const now = this.now().toISOString();
     const decision: ApprovalDecision = { decision: input.decision, comment: input.comment ?? null, decided_by: input.decidedBy ?? null, decided_at: now };
-    const result = await this.store.execute(found.identity, () => this.command({ type: 'DecideApproval', tokenHash: found.hash, decision, now }), {
+    const result = await this.store.execute(found.identity, () => ({ type: 'DecideApproval', tokenHash: found.hash, decision, now }), {
       now: this.now,
       loaded: found.loaded,
     });
@@ -107,11 +107,6 @@ export class Waitpoints {
       state: found.kind === 'found' ? 'pending' : 'decided',
       decision,
     };
-  }
-
-  /** The command as the decider gets it; a function so the store can rebuild it after a conflict. */
-  private command(command: ExecutionCommand): ExecutionCommand {
-    return command;
   }
 
   /**
