@@ -153,8 +153,8 @@ async function partParked(ctx: Ctx) {
   }
   // What the step-runner itself says it holds per execution (RSS above also carries the heap
   // high-water of the work of parking, which a GC returns only lazily).
-  const metrics = await stepRunnerMetrics(ctx.platform);
-  console.log(`  step-runner /metrics with ${ids.length} parked: trigrun_engine_cached_executions ${metrics.cached ?? '-'}`);
+  const cached = await gaugeOf(ctx.platform, 'step-runner', 'trigrun_engine_cached_executions');
+  console.log(`  step-runner /metrics with ${ids.length} parked: trigrun_engine_cached_executions ${cached ?? '-'}`);
   const liveParked = await liveHeaps(ctx.platform);
   return { jobId, ids, parkedRss: after5s, liveBefore, liveParked };
 }
@@ -524,35 +524,30 @@ interface ExecutionTarget {
   close(): Promise<void>;
 }
 
-/** Each internal service's live heap in MiB after a forced GC (service port = base port + index in SERVICES). */
-async function liveHeaps(platform: Platform): Promise<Record<string, number | undefined>> {
-  const out: Record<string, number | undefined> = {};
-  for (const [i, service] of SERVICES.entries()) {
-    if (service === 'api-gateway') continue;
-    try {
-      const text = await (await fetch(`http://127.0.0.1:${platform.port + i}/metrics?gc=1`)).text();
-      const m = /^nodejs_heap_used_bytes (\d+)$/m.exec(text);
-      out[service] = m ? Number(m[1]) / 1024 / 1024 : undefined;
-    } catch {
-      out[service] = undefined;
-    }
+/**
+ * One gauge of a service's /metrics (its port is the platform's base port + its index in
+ * SERVICES; the api-gateway serves none); `gc` collects garbage first (needs --expose-gc).
+ */
+async function gaugeOf(platform: Platform, service: string, name: string, gc = false): Promise<number | undefined> {
+  if (service === 'api-gateway') return undefined;
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${platform.port + SERVICES.indexOf(service)}/metrics${gc ? '?gc=1' : ''}`)).text();
+    const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
   }
-  return out;
 }
 
-/** The step-runner's own gauges (its port is the platform's base port + its index in SERVICES). */
-async function stepRunnerMetrics(platform: Platform): Promise<{ cached?: number; heapMiB?: number }> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${platform.port + SERVICES.indexOf('step-runner')}/metrics`)).text();
-    const gauge = (name: string) => {
-      const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
-      return m ? Number(m[1]) : undefined;
-    };
-    const heap = gauge('nodejs_heap_used_bytes');
-    return { cached: gauge('trigrun_engine_cached_executions'), heapMiB: heap === undefined ? undefined : heap / 1024 / 1024 };
-  } catch {
-    return {};
+/** Each internal service's live heap in MiB after a forced GC. */
+async function liveHeaps(platform: Platform): Promise<Record<string, number | undefined>> {
+  const out: Record<string, number | undefined> = {};
+  for (const service of SERVICES) {
+    if (service === 'api-gateway') continue;
+    const bytes = await gaugeOf(platform, service, 'nodejs_heap_used_bytes', true);
+    out[service] = bytes === undefined ? undefined : bytes / 1024 / 1024;
   }
+  return out;
 }
 
 /** A local target recording when each execution's first request arrived. */
