@@ -22,7 +22,7 @@ import {
   nextAction,
   parkedStepOf,
 } from './execution.decider';
-import { MAX_RECORDED_OUTPUT_BYTES } from './workflow';
+import { MAX_RECORDED_OUTPUT_LENGTH } from './workflow';
 
 /**
  * The step-driven half of the execution decider (SPEC §3, §4, §7), as given(past events) /
@@ -352,8 +352,8 @@ describe('workflow decider: http step attempts', () => {
       .then([recorded('fetch', attempt(1), null, 'pong'), completed('fetch', 'pong')]);
   });
 
-  it('keeps a body above MAX_RECORDED_OUTPUT_BYTES out of the events, but extracts from all of it', () => {
-    const big = { order: { id: 'o-big', total: 1 }, next: 'c-big', padding: 'x'.repeat(MAX_RECORDED_OUTPUT_BYTES) };
+  it('keeps a body above MAX_RECORDED_OUTPUT_LENGTH out of the events, but extracts from all of it', () => {
+    const big = { order: { id: 'o-big', total: 1 }, next: 'c-big', padding: 'x'.repeat(MAX_RECORDED_OUTPUT_LENGTH) };
     given(...running)
       .when({ type: 'RecordAttempt', attempt: attempt(1), now: at(1), jitter: 0, responseBody: big })
       .then([recorded('fetch', attempt(1), null, null), completed('fetch', null, { order_id: 'o-big', cursor: 'c-big', total: 1 }, { cursor: 'c-big', total: '1' })]);

@@ -30,8 +30,11 @@ import { assertNever, attemptError, backoffMs, shouldRetry } from './retry';
  */
 
 export const DEFAULT_WORKFLOW_DURATION_SECONDS = 1800;
-/** Response bodies kept in the AttemptRecorded event (and read again by `settle`): larger ones keep a preview only. */
-export const MAX_RECORDED_OUTPUT_BYTES = 256 * 1024;
+/**
+ * Response bodies kept in the AttemptRecorded event (and read again by `settle`), in characters of
+ * the text or of its JSON: larger ones keep a preview only (extraction at the time still reads all).
+ */
+export const MAX_RECORDED_OUTPUT_LENGTH = 256 * 1024;
 
 export interface ActiveStep {
   readonly spec: StepSpec;
@@ -253,7 +256,7 @@ export function recordStepAttempt(
 function recordable(body: unknown): unknown {
   if (body === null || body === undefined) return null;
   const size = typeof body === 'string' ? body.length : JSON.stringify(body).length;
-  return size <= MAX_RECORDED_OUTPUT_BYTES ? body : null;
+  return size <= MAX_RECORDED_OUTPUT_LENGTH ? body : null;
 }
 
 /**

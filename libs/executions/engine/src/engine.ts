@@ -193,7 +193,7 @@ export class ExecutionEngine {
           // a time, in the order the deliveries came, keeps admission first-in first-out.
           const queuedAt = new Date(loaded.state.queuedAt);
           const slot = await this.oneAtATime(identity.jobId, () => this.deps.workflows.slots.acquire({ ...identity, queuedAt, cap }));
-          await Promise.all(slot.alsoAdmitted.filter((h) => h.executionId !== identity.executionId).map((h) => this.startAdmitted(h)));
+          await Promise.all(slot.alsoAdmitted.map((h) => this.startAdmitted(h)));
           if (!slot.admitted) return ack();
         }
         const start = await this.startCommand(loaded.state.job, identity.jobId, now);
