@@ -32,6 +32,45 @@ describe('schedules (SPEC §2)', () => {
     }
   });
 
+  it('takes back a run armed ahead of its slot when the job is paused, deleted or changed before the slot', async () => {
+    const target = await startTarget();
+    try {
+      const account = await signup('armed');
+      const token = account.token;
+      // Inside the scheduler's lookahead (30 s by default): each run is armed (queued) right away.
+      const runAt = new Date(Date.now() + 4_000).toISOString();
+      const create = async (name: string) =>
+        (await api('POST', '/v1/jobs', { token, body: { name, kind: 'scheduled', schedule: { run_at: runAt }, request: { url: `${target.url}/${name}` } } })).body;
+      const [paused, deleted, changed] = await Promise.all([create('paused'), create('deleted'), create('changed')]);
+      const armedRun = async (jobId: string) =>
+        eventually(async () => (await api('GET', `/v1/jobs/${jobId}/executions`, { token })).body.data?.[0], 3_000, `the armed run of ${jobId}`);
+      const armed = await Promise.all([paused, deleted, changed].map((job) => armedRun(job.id)));
+      for (const run of armed) expect(run).toMatchObject({ status: 'queued', trigger: 'schedule', scheduled_for: runAt, started_at: null });
+      // Armed or not, the slot is still the job's next run.
+      expect((await api('GET', `/v1/jobs/${changed.id}`, { token })).body.next_run_at).toBe(runAt);
+
+      expect((await api('POST', `/v1/jobs/${paused.id}/pause`, { token })).body).toMatchObject({ state: 'paused', next_run_at: null });
+      expect((await api('DELETE', `/v1/jobs/${deleted.id}`, { token })).status).toBe(204);
+      const patched = await api('PATCH', `/v1/jobs/${changed.id}`, { token, body: { request: { url: `${target.url}/changed-again` } } });
+      expect(patched.body.next_run_at).toBe(runAt);
+
+      // The changed job's slot runs once, with the new definition, under a new id.
+      const rerun = await eventually(async () => {
+        const runs = (await api('GET', `/v1/jobs/${changed.id}/executions`, { token })).body.data;
+        return runs?.length === 1 && runs[0].id !== armed[2].id ? runs[0] : undefined;
+      }, 5_000, 'the changed job armed again');
+      expect(await waitForExecution(token, rerun.id)).toMatchObject({ status: 'succeeded', scheduled_for: runAt });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(target.received.map((r) => r.url)).toEqual(['/changed-again']);
+      // Withdrawn runs never ran: they are not listed and not served.
+      expect((await api('GET', `/v1/jobs/${paused.id}/executions`, { token })).body.data).toEqual([]);
+      for (const run of armed) expect((await api('GET', `/v1/executions/${run.id}`, { token })).status).toBe(404);
+      expect((await api('GET', '/v1/executions', { token })).body.data.map((e: { id: string }) => e.id)).toEqual([rerun.id]);
+    } finally {
+      await target.close();
+    }
+  });
+
   it('computes next_run_at for recurring jobs from creation, and from now on resume', async () => {
     const account = await signup('recurring');
     const created = await api('POST', '/v1/jobs', { token: account.token, body: { name: 'every', kind: 'recurring', schedule: { every_n_minutes: 15 }, request } });

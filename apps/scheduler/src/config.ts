@@ -6,6 +6,11 @@ export const configSchema = {
   TRIGRUN_SCHEDULER_POLL_MS: int({ default: 100, min: 10, max: 60_000 }),
   /** Due jobs claimed per transaction. */
   TRIGRUN_SCHEDULER_BATCH: int({ default: 500, min: 1, max: 10_000 }),
+  /**
+   * How far ahead of its slot a run is armed: queued with its scheduled_for, held by the stream
+   * until the slot, so the work of queueing is done before the instant rather than at it.
+   */
+  TRIGRUN_SCHEDULER_LOOKAHEAD_MS: int({ default: 30_000, min: 0, max: 300_000 }),
 };
 
 export type ServiceConfig = ReturnType<typeof loadConfig>;

@@ -31,7 +31,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, BeforeApplicationS
   ) {
     this.store = new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE);
     const logger = { warn: (m: string, meta?: object) => this.logger.warn(m, meta), debug: (m: string, meta?: object) => this.logger.debug(m, meta) };
-    this.scheduler = new JobScheduler(orm, this.store, { batchSize: config.TRIGRUN_SCHEDULER_BATCH, now: () => new Date(), logger });
+    this.scheduler = new JobScheduler(orm, this.store, { batchSize: config.TRIGRUN_SCHEDULER_BATCH, lookaheadMs: config.TRIGRUN_SCHEDULER_LOOKAHEAD_MS, now: () => new Date(), logger });
     this.timers = new ExecutionTimers(orm, { logger });
     const every = config.TRIGRUN_SCHEDULER_POLL_MS;
     this.loops = [

@@ -234,6 +234,33 @@ describe('parked workflows across restarts', () => {
     expect([...startedAt].sort()).toEqual(startedAt);
   });
 
+  it('starts a run armed ahead of its slot at the slot; a run withdrawn before its slot never starts and holds no concurrency slot', async () => {
+    const jobId = `job_armed_${randomBytes(3).toString('hex')}`;
+    const job = workflow([waitStep('gate')], { max_concurrent_executions: 1 });
+    const arm = async (slot: Date) =>
+      (await launchExecution(store, { workspaceId: 'ws_it', jobId, trigger: 'schedule', scheduledFor: slot.toISOString(), job }, () => new Date())).execution_id;
+    const slot = new Date(Date.now() + 1_500);
+    const [kept, withdrawn] = [await arm(slot), await arm(slot)];
+    const taken = await store.execute({ executionId: withdrawn, jobId, workspaceId: 'ws_it' }, () => ({ type: 'WithdrawExecution', reason: 'job_paused', now: new Date().toISOString() }), {
+      now: () => new Date(),
+    });
+    expect('appended' in taken).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await store.load(kept)).state.status).toBe('queued');
+    // At its slot (not before), the armed run starts and parks; its slot-mate, withdrawn, stays withdrawn.
+    await parkedToken(kept, 'gate');
+    const started = (await events(kept)).find((e) => e.type === 'ExecutionStarted')!;
+    expect(Date.parse(started.occurred_at)).toBeGreaterThanOrEqual(slot.getTime());
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(types(await events(withdrawn))).toEqual(['ExecutionQueued', 'ExecutionWithdrawn']);
+    // The withdrawn run's own message came back at the slot and may have taken the free place in
+    // line before `kept`: it must have handed it on. The next run starts once `kept` ends.
+    const next = await launch(job, jobId);
+    await waitpoints.resume(await parkedToken(kept, 'gate'), {});
+    await waitpoints.resume(await parkedToken(next, 'gate'), {});
+    expect((await ended(next)).state.status).toBe('succeeded');
+  });
+
   it('holds no memory for parked executions: the engine keeps only executions in flight', async () => {
     const ids = await Promise.all(Array.from({ length: 25 }, () => launch(workflow([waitStep('hold')]))));
     for (const id of ids) await parkedToken(id, 'hold');

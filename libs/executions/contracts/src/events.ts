@@ -67,7 +67,16 @@ export interface ExecutionEventData {
   };
   ExecutionSucceeded: { readonly final_output: unknown };
   ExecutionFailed: { readonly error: ExecutionError };
+  /**
+   * A run armed ahead of its schedule slot was taken back before the slot, because its job was
+   * paused, deleted or changed (a changed job's slot is armed again with the new definition).
+   * Terminal; the run never started and is not listed.
+   */
+  ExecutionWithdrawn: { readonly reason: WithdrawalReason };
 }
+
+export type WithdrawalReason = 'job_paused' | 'job_deleted' | 'job_changed';
+export const WITHDRAWAL_REASONS: readonly WithdrawalReason[] = ['job_paused', 'job_deleted', 'job_changed'];
 
 export type ExecutionEventType = keyof ExecutionEventData;
 export const EXECUTION_EVENT_TYPES: readonly ExecutionEventType[] = [
@@ -81,6 +90,7 @@ export const EXECUTION_EVENT_TYPES: readonly ExecutionEventType[] = [
   'ExecutionResumed',
   'ExecutionSucceeded',
   'ExecutionFailed',
+  'ExecutionWithdrawn',
 ];
 export const EVENT_SCHEMA_VERSION = 1;
 

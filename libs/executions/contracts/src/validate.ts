@@ -1,4 +1,4 @@
-import { EVENT_SCHEMA_VERSION, EXECUTION_EVENT_TYPES, type ExecutionEvent, type ExecutionEventType } from './events';
+import { EVENT_SCHEMA_VERSION, EXECUTION_EVENT_TYPES, type ExecutionEvent, type ExecutionEventType, WITHDRAWAL_REASONS, type WithdrawalReason } from './events';
 
 export class InvalidEventError extends Error {
   constructor(message: string) {
@@ -76,6 +76,7 @@ const DATA_SCHEMAS: Record<ExecutionEventType, Record<string, Check>> = {
   ExecutionFailed: {
     error: (v) => isObject(v) && isString((v as { code: unknown }).code) && isString((v as { message: unknown }).message),
   },
+  ExecutionWithdrawn: { reason: (v) => WITHDRAWAL_REASONS.includes(v as WithdrawalReason) },
 };
 
 const ENVELOPE: Record<string, Check> = {

@@ -123,6 +123,38 @@ describe('execution decider', () => {
     given(queued, started).when({ type: 'FailExecution', error }).then([{ type: 'ExecutionFailed', data: { error } }]);
     given(queued, started, { type: 'ExecutionFailed', data: { error } }).when({ type: 'FailExecution', error }).then('ignore');
   });
+
+  describe('a run armed ahead of its slot', () => {
+    const SLOT = '2026-03-15T10:00:30.000Z';
+    const armed: NewExecutionEvent = { type: 'ExecutionQueued', data: { job, trigger: 'schedule', scheduled_for: SLOT, replay_of: null, trigger_input: null } };
+    const withdraw = (now: string): ExecutionCommand => ({ type: 'WithdrawExecution', reason: 'job_paused', now });
+    const withdrawn: NewExecutionEvent = { type: 'ExecutionWithdrawn', data: { reason: 'job_paused' } };
+
+    it('is withdrawn while its slot is ahead', () => {
+      given(armed).when(withdraw(T0)).then([withdrawn]);
+    });
+
+    it('belongs to its slot once the slot is due, started or not', () => {
+      given(armed).when(withdraw(SLOT)).then('ignore');
+      given(armed, started).when(withdraw(T0)).then('ignore');
+      // A run queued at its slot (no lookahead) or by hand has nothing to withdraw.
+      given(queued).when(withdraw(T0)).then('ignore');
+    });
+
+    it('never starts, fails or is withdrawn again once withdrawn', () => {
+      const error = { code: 'internal', message: 'boom' };
+      given(armed, withdrawn).when({ type: 'StartExecution', now: SLOT, uuid: 'u-1' }).then('ignore');
+      given(armed, withdrawn).when({ type: 'FailExecution', error }).then('ignore');
+      given(armed, withdrawn).when(withdraw(T0)).then('ignore');
+    });
+
+    it('waits for its slot, then starts; withdrawn, it asks for nothing', () => {
+      expect(nextAction(given(armed).state, T0)).toEqual({ type: 'wait', until: SLOT });
+      expect(nextAction(given(armed).state, SLOT)).toEqual({ type: 'start' });
+      expect(nextAction(given(armed, withdrawn).state, T0)).toEqual({ type: 'none' });
+      expect(given(armed, withdrawn, started).state.status).toBe('withdrawn');
+    });
+  });
 });
 
 describe('nextAction', () => {

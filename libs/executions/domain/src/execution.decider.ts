@@ -10,6 +10,7 @@ import type {
   RequestSpec,
   ExecutionVariables,
   StepSpec,
+  WithdrawalReason,
 } from '@trigrun/execution-contracts';
 import { isStepDriven } from '@trigrun/execution-contracts';
 import { assertNever, attemptError, backoffMs, shouldRetry } from './retry';
@@ -50,6 +51,8 @@ interface Known extends ExecutionIdentity {
   readonly job: JobSnapshot;
   readonly trigger: ExecutionTrigger;
   readonly queuedAt: string;
+  /** The schedule slot this execution is for (schedule triggers); it starts no earlier. */
+  readonly scheduledFor: string | null;
   readonly triggerInput: unknown;
 }
 
@@ -74,7 +77,9 @@ export type ExecutionState =
       readonly error: ExecutionError | null;
       /** Step-driven executions: where the steps stood when it ended. */
       readonly progress?: WorkflowProgress;
-    } & Known);
+    } & Known)
+  /** Armed ahead of its slot, then taken back before the slot (ExecutionWithdrawn): it never ran. */
+  | ({ readonly status: 'withdrawn' } & Known);
 
 export const initialState = (): ExecutionState => ({ status: 'initial' });
 
@@ -113,7 +118,9 @@ export type ExecutionCommand =
   /** A reviewer's decision on a parked approval step. */
   | { readonly type: 'DecideApproval'; readonly tokenHash: string; readonly decision: ApprovalDecision; readonly now: string }
   /** A durable timer fired: applies whichever timeout is due (the parked step's, or the workflow's). */
-  | { readonly type: 'Wake'; readonly now: string };
+  | { readonly type: 'Wake'; readonly now: string }
+  /** Takes back a run armed ahead of its slot, while the slot is still ahead (its job changed). */
+  | { readonly type: 'WithdrawExecution'; readonly reason: WithdrawalReason; readonly now: string };
 
 /** A parking token as the decider sees it: never the token itself. */
 export interface ParkToken {
@@ -182,7 +189,7 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
       return [outcomeOf(last, state.output)];
     }
     case 'FailExecution':
-      if (state.status === 'initial' || state.status === 'succeeded' || state.status === 'failed') {
+      if (state.status === 'initial' || state.status === 'succeeded' || state.status === 'failed' || state.status === 'withdrawn') {
         return ignore(`cannot fail an execution that is ${state.status}`);
       }
       return [event('ExecutionFailed', { error: command.error })];
@@ -207,6 +214,11 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
     case 'Wake':
       if (state.status !== 'stepping') return ignore(`nothing to wake while ${state.status}`, 'not_due');
       return wake(state.progress, stepContext(state), command.now, applyTo(state));
+    case 'WithdrawExecution':
+      // Once its slot is due the run belongs to the slot, as it would had it been queued only then.
+      if (state.status !== 'queued') return ignore(`cannot withdraw an execution that is ${state.status}`, 'stale');
+      if (state.scheduledFor === null || Date.parse(state.scheduledFor) <= Date.parse(command.now)) return ignore('its slot is already due', 'stale');
+      return [event('ExecutionWithdrawn', { reason: command.reason })];
     default:
       return assertNever(command);
   }
@@ -255,6 +267,7 @@ export function evolve(state: ExecutionState, e: ExecutionEvent): ExecutionState
         job: e.data.job,
         trigger: e.data.trigger,
         queuedAt: e.occurred_at,
+        scheduledFor: e.data.scheduled_for,
         triggerInput: e.data.trigger_input ?? null,
       };
     case 'ExecutionStarted':
@@ -283,6 +296,9 @@ export function evolve(state: ExecutionState, e: ExecutionEvent): ExecutionState
         attempts: 'attempts' in state ? state.attempts : [],
         error: e.type === 'ExecutionFailed' ? e.data.error : null,
       };
+    case 'ExecutionWithdrawn':
+      if (state.status !== 'queued') return state;
+      return { ...state, status: 'withdrawn' };
     default:
       return assertNever(e);
   }
@@ -310,8 +326,11 @@ export function nextAction(state: ExecutionState, now: string): NextAction {
     case 'initial':
     case 'succeeded':
     case 'failed':
+    case 'withdrawn':
       return { type: 'none' };
     case 'queued':
+      // Armed ahead of its slot by the scheduler (lookahead): starts when the slot is due.
+      if (state.scheduledFor !== null && Date.parse(state.scheduledFor) > Date.parse(now)) return { type: 'wait', until: state.scheduledFor };
       return { type: 'start' };
     case 'running': {
       if (state.attempts.length > 0 && state.nextAttemptAt === null) return { type: 'finish' };

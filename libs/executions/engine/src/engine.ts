@@ -197,7 +197,9 @@ export class ExecutionEngine {
           if (!slot.admitted) return ack();
         }
         const start = await this.startCommand(loaded.state.job, identity.jobId, now);
-        await run(() => start);
+        const started = await run(() => start);
+        // A stale view (a withdrawn run's own message, due at its slot) took a slot it will never use.
+        if (cap > 0 && 'ignored' in started && started.loaded.state.status === 'withdrawn') await this.releaseSlot(identity, cap);
         return ack();
       }
       case 'finish':
@@ -266,11 +268,14 @@ export class ExecutionEngine {
   private async afterEnd(identity: ExecutionIdentity, state: ExecutionState, parkedEver: boolean): Promise<void> {
     if (state.status !== 'succeeded' && state.status !== 'failed') return;
     const cap = state.job.max_concurrent_executions ?? 0;
-    if (cap > 0) {
-      const next = await this.deps.workflows.slots.release(identity.executionId, identity.jobId, cap);
-      await Promise.all(next.map((h) => this.startAdmitted(h)));
-    }
+    if (cap > 0) await this.releaseSlot(identity, cap);
     if (parkedEver) await this.deps.workflows.timers.cancel(identity.executionId);
+  }
+
+  /** Frees the execution's concurrency slot and starts whoever it admits. */
+  private async releaseSlot(holder: SlotHolder, cap: number): Promise<void> {
+    const next = await this.deps.workflows.slots.release(holder.executionId, holder.jobId, cap);
+    await Promise.all(next.map((h) => this.startAdmitted(h)));
   }
 
   /** StartExecution, with the job's context store as the starting context of a step-driven execution. */
@@ -282,6 +287,8 @@ export class ExecutionEngine {
   /** Starts an execution admitted by a slot release; the decider ignores a start of one already started. */
   private async startAdmitted(holder: SlotHolder): Promise<void> {
     const loaded = await this.deps.store.load(holder.executionId);
+    // Withdrawn while it waited in line: the slot passes on to the next one.
+    if (loaded.state.status === 'withdrawn') return this.releaseSlot(holder, loaded.state.job.max_concurrent_executions ?? 0);
     if (loaded.state.status !== 'queued') return;
     const start = await this.startCommand(loaded.state.job, holder.jobId, this.deps.now());
     await this.deps.store.execute(holder, () => start, {

@@ -26,7 +26,10 @@ export async function declareTopology(jsm: JetStreamManager, opts: TopologyOptio
   await ensureStream(jsm, { name: deadLetters.stream, subjects: [deadLetters.all], duplicateWindowMs: 2 * 60_000, maxAgeMs: 30 * 24 * 3600_000 }, opts.replicas);
   const consumer = (durable: string, maxAckPending: number) =>
     ensureConsumer(jsm, { stream: subjects.stream, durable, filterSubject: subjects.all, ackWaitMs: opts.ackWaitMs, maxAckPending, maxDeliver: -1 });
-  await consumer(CONSUMERS.stepRunnerEngine, 4096);
+  // Runs armed ahead of their slot (the scheduler's lookahead) wait as unacked, delayed messages:
+  // the engine's limit must hold every run due within the lookahead, or the last ones start late.
+  // Nothing is buffered in the step-runner for them; it pulls only as many as it works on.
+  await consumer(CONSUMERS.stepRunnerEngine, 65_536);
   await consumer(CONSUMERS.apiGatewayReadModel, 4096);
   const callbacks = callbackSubjects(opts.namespace);
   await ensureStream(jsm, { name: callbacks.stream, subjects: [callbacks.all], duplicateWindowMs: 10 * 60_000, maxAgeMs: 7 * DAY_MS }, opts.replicas);

@@ -52,7 +52,8 @@ export interface ExecutionView {
   readonly jobId: string;
   readonly jobName: string;
   readonly kind: JobKind;
-  readonly status: ExecutionStatus;
+  /** `withdrawn`: a run armed ahead of its slot and taken back (ExecutionWithdrawn); its row is kept, never served. */
+  readonly status: ExecutionStatus | 'withdrawn';
   readonly trigger: ExecutionTrigger;
   readonly scheduledFor: string | null;
   readonly queuedAt: string;
@@ -207,6 +208,8 @@ export function project(view: ExecutionView | null, e: ExecutionEvent): Executio
       };
     case 'ExecutionFailed':
       return { ...view, ...at, ...finished(view, e), status: 'failed', error: e.data.error };
+    case 'ExecutionWithdrawn':
+      return { ...view, ...at, status: 'withdrawn' };
     default: {
       const unhandled: never = e;
       return unhandled;

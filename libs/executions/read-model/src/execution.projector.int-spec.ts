@@ -209,6 +209,25 @@ describe('execution read model (real Postgres)', () => {
     });
   });
 
+  it('keeps a withdrawn run (armed ahead of its slot, then taken back) but never serves or lists it, even if its first event comes again', async () => {
+    const ws = await seedWorkspace();
+    const jobId = await seedJob(ws, 'scheduled', 'active', 'nightly');
+    const T0 = '2026-03-15T12:00:00.000Z';
+    const id = identity(ws, jobId, T0);
+    const e = eventsOf(id);
+    const queued = e.queued(T0, { job: jobSnapshot('nightly', 'scheduled'), trigger: 'schedule', scheduledFor: at(T0, 30_000) });
+    await deliverAll([queued]);
+    expect(await queries.get(ws, id.executionId)).toMatchObject({ status: 'queued', scheduled_for: at(T0, 30_000) });
+    await deliverAll([e.withdrawn(2, at(T0, 5_000), 'job_paused')]);
+    expect(await deliver(queued)).toEqual(ACK);
+    expect(await executionRow(id.executionId)).toMatchObject({ status: 'withdrawn', position: 2 });
+    expect(await queries.get(ws, id.executionId)).toBeNull();
+    expect((await queries.list(ws, {}, 50)).data).toEqual([]);
+    expect((await queries.list(ws, { status: 'queued' }, 50)).data).toEqual([]);
+    // The job is not moved: no run happened.
+    expect(await jobRow(jobId)).toMatchObject({ state: 'active', last_run_at: null });
+  });
+
   it('changes nothing when events are delivered again, in or out of order', async () => {
     const ws = await seedWorkspace();
     const jobId = await seedJob(ws, 'one_time', 'active');

@@ -34,7 +34,8 @@ export class ExecutionQueries {
   ) {}
 
   async list(workspaceId: string, filters: ExecutionFilters, limit: number, cursor?: string): Promise<Page<ExecutionApi>> {
-    const where = ['workspace_id = ?'];
+    // Withdrawn runs (armed ahead of a slot, taken back when their job changed) never ran: not listed.
+    const where = ['workspace_id = ?', `status <> 'withdrawn'`];
     const params: unknown[] = [workspaceId];
     const add = (clause: string, value: unknown) => {
       where.push(clause);
@@ -53,7 +54,7 @@ export class ExecutionQueries {
   }
 
   async get(workspaceId: string, id: string): Promise<ExecutionApi | null> {
-    const [row] = await this.orm.em.fork().execute<RawExecutionRow[]>(`${SELECT} where id = ? and workspace_id = ?`, [id, workspaceId]);
+    const [row] = await this.orm.em.fork().execute<RawExecutionRow[]>(`${SELECT} where id = ? and workspace_id = ? and status <> 'withdrawn'`, [id, workspaceId]);
     return row ? toApi(viewOfRow(row), this.waitingPayloadOf) : null;
   }
 }

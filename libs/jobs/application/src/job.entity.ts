@@ -24,6 +24,9 @@ export class Job {
   lastRunAt: Date | null = null;
   /** When the job's own run was queued; a one_time job is launched once, at creation or first activation. */
   launchedAt: Date | null = null;
+  /** The run the scheduler armed ahead of its slot, and that slot (see JobScheduler); withdrawn if the job changes first. */
+  armedExecutionId: string | null = null;
+  armedFor: Date | null = null;
   createdAt!: Date;
   updatedAt!: Date;
   deletedAt: Date | null = null;
@@ -50,6 +53,8 @@ export const JobSchema = new EntitySchema<Job>({
     nextRunAt: { type: 'Date', fieldName: 'next_run_at', nullable: true },
     lastRunAt: { type: 'Date', fieldName: 'last_run_at', nullable: true },
     launchedAt: { type: 'Date', fieldName: 'launched_at', nullable: true },
+    armedExecutionId: { type: 'string', fieldName: 'armed_execution_id', nullable: true },
+    armedFor: { type: 'Date', fieldName: 'armed_for', nullable: true },
     createdAt: { type: 'Date', fieldName: 'created_at' },
     updatedAt: { type: 'Date', fieldName: 'updated_at' },
     deletedAt: { type: 'Date', fieldName: 'deleted_at', nullable: true },
@@ -71,7 +76,9 @@ export function jobView(job: Job) {
     on_success_url: job.onSuccessUrl,
     on_failure_url: job.onFailureUrl,
     response_output_template: job.responseOutputTemplate,
-    next_run_at: job.nextRunAt?.toISOString() ?? null,
+    // The scheduler moves next_run_at past a slot once it has armed its run (ahead of time); until
+    // that slot comes, it is still the job's next run.
+    next_run_at: (job.armedFor && job.armedFor.getTime() > Date.now() ? job.armedFor : job.nextRunAt)?.toISOString() ?? null,
     last_run_at: job.lastRunAt?.toISOString() ?? null,
     created_at: job.createdAt.toISOString(),
     updated_at: job.updatedAt.toISOString(),

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { type EntityManager, LockMode, type MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '@trigrun/accounts';
-import type { ExecutionTrigger, JobKind } from '@trigrun/execution-contracts';
+import type { ExecutionTrigger, JobKind, WithdrawalReason } from '@trigrun/execution-contracts';
 import { ExecutionStore, launchExecution } from '@trigrun/execution-engine';
 import { type ExecutionApi, project, toApi } from '@trigrun/execution-read-model';
 import { JOB_KINDS, type Problem, SUPPORTED_KINDS, normalizeJobFields, snapshotOf } from '@trigrun/job-domain';
@@ -88,52 +88,84 @@ export class JobsService {
   }
 
   async update(principal: Principal, id: string, input: JobInput): Promise<JobApi> {
-    const em = this.orm.em.fork();
-    const job = await this.find(principal, id, em);
-    const problems: Problem[] = [];
-    if (input.kind !== undefined && input.kind !== job.kind) problems.push({ field: 'kind', message: 'cannot be changed; create a new job' });
-    if (input.state !== undefined) problems.push({ field: 'state', message: 'cannot be patched; use the pause and resume endpoints' });
-    // request and retry_policy merge key by key (JSON merge patch); other fields, steps included,
-    // replace. The merged definition is validated whole, so a new step list is checked like on create.
-    const merged: JobInput = {
-      name: input.name ?? job.name,
-      request: input.request === undefined ? (job.request ?? undefined) : { ...(job.request ?? {}), ...input.request },
-      retry_policy: input.retry_policy === undefined ? job.retryPolicy : { ...job.retryPolicy, ...input.retry_policy },
-      max_concurrent_executions: input.max_concurrent_executions ?? job.maxConcurrentExecutions,
-      on_success_url: input.on_success_url === undefined ? job.onSuccessUrl : input.on_success_url,
-      on_failure_url: input.on_failure_url === undefined ? job.onFailureUrl : input.on_failure_url,
-      schedule: input.schedule,
-      steps: input.steps === undefined ? job.steps : input.steps,
-      response_output_template: input.response_output_template === undefined ? job.responseOutputTemplate : input.response_output_template,
-      max_workflow_duration_seconds: input.max_workflow_duration_seconds === undefined ? job.maxWorkflowDurationSeconds : input.max_workflow_duration_seconds,
-    };
-    const now = new Date();
-    const definition = this.definitionOf(job.kind, merged, problems, now, input.schedule !== undefined);
-    if (problems.length > 0) throw ApiError.validation(problems);
-    Object.assign(job, definition, { name: merged.name, updatedAt: now });
-    // A new schedule takes effect from now for the next slot.
-    if (input.schedule !== undefined && job.state === 'active') job.nextRunAt = nextSlot(job, now);
-    await em.flush();
-    return jobView(job);
+    return this.change(principal, id, async (job, now) => {
+      const problems: Problem[] = [];
+      if (input.kind !== undefined && input.kind !== job.kind) problems.push({ field: 'kind', message: 'cannot be changed; create a new job' });
+      if (input.state !== undefined) problems.push({ field: 'state', message: 'cannot be patched; use the pause and resume endpoints' });
+      // request and retry_policy merge key by key (JSON merge patch); other fields, steps included,
+      // replace. The merged definition is validated whole, so a new step list is checked like on create.
+      const merged: JobInput = {
+        name: input.name ?? job.name,
+        request: input.request === undefined ? (job.request ?? undefined) : { ...(job.request ?? {}), ...input.request },
+        retry_policy: input.retry_policy === undefined ? job.retryPolicy : { ...job.retryPolicy, ...input.retry_policy },
+        max_concurrent_executions: input.max_concurrent_executions ?? job.maxConcurrentExecutions,
+        on_success_url: input.on_success_url === undefined ? job.onSuccessUrl : input.on_success_url,
+        on_failure_url: input.on_failure_url === undefined ? job.onFailureUrl : input.on_failure_url,
+        schedule: input.schedule,
+        steps: input.steps === undefined ? job.steps : input.steps,
+        response_output_template: input.response_output_template === undefined ? job.responseOutputTemplate : input.response_output_template,
+        max_workflow_duration_seconds: input.max_workflow_duration_seconds === undefined ? job.maxWorkflowDurationSeconds : input.max_workflow_duration_seconds,
+      };
+      const definition = this.definitionOf(job.kind, merged, problems, now, input.schedule !== undefined);
+      if (problems.length > 0) throw ApiError.validation(problems);
+      Object.assign(job, definition, { name: merged.name, updatedAt: now });
+      const withdrawn = await this.withdrawArmed(job, 'job_changed', now);
+      // A new schedule takes effect from now for the next slot; otherwise a slot whose run was
+      // armed with the old definition is armed again with the new one.
+      if (input.schedule !== undefined && job.state === 'active') job.nextRunAt = nextSlot(job, now);
+      else if (withdrawn) job.nextRunAt = withdrawn;
+    });
   }
 
   async remove(principal: Principal, id: string): Promise<void> {
-    const em = this.orm.em.fork();
-    const job = await this.find(principal, id, em);
-    job.deletedAt = new Date();
-    job.nextRunAt = null;
-    await em.flush();
+    await this.change(principal, id, async (job, now) => {
+      await this.withdrawArmed(job, 'job_deleted', now);
+      job.deletedAt = now;
+      job.nextRunAt = null;
+    });
   }
 
   async pause(principal: Principal, id: string): Promise<JobApi> {
-    const em = this.orm.em.fork();
-    const job = await this.find(principal, id, em);
-    if (job.state === 'completed') throw ApiError.conflict('A completed job cannot be paused');
-    job.state = 'paused';
-    job.nextRunAt = null;
-    job.updatedAt = new Date();
-    await em.flush();
-    return jobView(job);
+    return this.change(principal, id, async (job, now) => {
+      if (job.state === 'completed') throw ApiError.conflict('A completed job cannot be paused');
+      await this.withdrawArmed(job, 'job_paused', now);
+      job.state = 'paused';
+      job.nextRunAt = null;
+      job.updatedAt = now;
+    });
+  }
+
+  /**
+   * Applies `apply` to the job with its row locked, so the scheduler (which skips locked rows)
+   * cannot arm a run between reading and writing it.
+   */
+  private async change(principal: Principal, id: string, apply: (job: Job, now: Date) => Promise<void>): Promise<JobApi> {
+    return this.orm.em.fork().transactional(async (tx) => {
+      const job = await tx.findOne(Job, { id, workspaceId: principal.workspaceId, deletedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!job) throw ApiError.notFound('Job');
+      await apply(job, new Date());
+      await tx.flush();
+      return jobView(job);
+    });
+  }
+
+  /**
+   * Takes back the run the scheduler armed ahead of the job's next slot (see JobScheduler), while
+   * that slot is still ahead; returns the slot when it did. Runs inside the row lock. The
+   * withdrawal is stored before the row commits: if the commit then fails, that one slot is
+   * skipped rather than run twice.
+   */
+  private async withdrawArmed(job: Job, reason: WithdrawalReason, now: Date): Promise<Date | null> {
+    const { armedExecutionId: executionId, armedFor: slot } = job;
+    job.armedExecutionId = null;
+    job.armedFor = null;
+    if (!executionId || !slot || slot.getTime() <= now.getTime()) return null;
+    const result = await this.executions.execute(
+      { executionId, jobId: job.id, workspaceId: job.workspaceId },
+      () => ({ type: 'WithdrawExecution', reason, now: now.toISOString() }),
+      { now: () => now },
+    );
+    return 'ignored' in result ? null : slot;
   }
 
   /** Activates a paused or draft job. A one_time job that never ran (a draft) runs now: activation is its "creation". */

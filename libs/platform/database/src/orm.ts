@@ -7,6 +7,7 @@ import { Migration0004DueJobsIndex } from './migrations/0004-due-jobs-index';
 import { Migration0005JobContext } from './migrations/0005-job-context';
 import { Migration0006ExecutionSteps } from './migrations/0006-execution-steps';
 import { Migration0007TimersAndSlots } from './migrations/0007-timers-and-slots';
+import { Migration0008ArmedRuns } from './migrations/0008-armed-runs';
 
 /** Every migration, in order. Listed explicitly: globs do not survive a build. */
 export const MIGRATIONS = [
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   { name: '0005-job-context', class: Migration0005JobContext },
   { name: '0006-execution-steps', class: Migration0006ExecutionSteps },
   { name: '0007-timers-and-slots', class: Migration0007TimersAndSlots },
+  { name: '0008-armed-runs', class: Migration0008ArmedRuns },
 ];
 
 export interface OrmOptions {

@@ -22,7 +22,7 @@ describe('JobScheduler (real PostgreSQL and NATS)', () => {
   let store: ExecutionStore;
   let workspaceId: string;
   const silent = { warn: () => undefined, debug: () => undefined };
-  const replica = (now = NOW, batchSize = 50) => new JobScheduler(db.orm, store, { batchSize, now: () => now, logger: silent });
+  const replica = (now = NOW, batchSize = 50, lookaheadMs = 0) => new JobScheduler(db.orm, store, { batchSize, lookaheadMs, now: () => now, logger: silent });
 
   beforeAll(async () => {
     db = await createScratchDatabase(ADMIN_URL, JOB_ENTITIES);
@@ -63,7 +63,8 @@ describe('JobScheduler (real PostgreSQL and NATS)', () => {
   }
 
   const reload = (id: string) => db.orm.em.fork().findOneOrFail(Job, { id });
-  const queuedFor = async (jobId: string, slot: Date) => (await store.load(executionIdForSlot(jobId, slot))).events;
+  // Every job here is created at NOW (updatedAt) and never changed: its revision is NOW.
+  const queuedFor = async (jobId: string, slot: Date) => (await store.load(executionIdForSlot(jobId, slot, NOW))).events;
 
   it('fires each due slot exactly once with two replicas claiming at the same time', async () => {
     const slot = new Date(NOW.getTime() - 1_000);
@@ -86,7 +87,7 @@ describe('JobScheduler (real PostgreSQL and NATS)', () => {
     // The crashed scheduler's publish: the execution exists, the row still says the slot is due.
     await launchExecution(
       store,
-      { executionId: executionIdForSlot(job.id, slot), workspaceId, jobId: job.id, trigger: 'schedule', scheduledFor: slot.toISOString(), job: snapshotOf({ ...job, request: job.request! }) },
+      { executionId: executionIdForSlot(job.id, slot, job.updatedAt), workspaceId, jobId: job.id, trigger: 'schedule', scheduledFor: slot.toISOString(), job: snapshotOf({ ...job, request: job.request! }) },
       () => NOW,
     );
     expect(await replica().tick()).toBe(1);
@@ -158,5 +159,41 @@ describe('JobScheduler (real PostgreSQL and NATS)', () => {
     expect(await queuedFor(healthy.id, slot)).toHaveLength(1);
     expect(warnings).toEqual(['job has no usable definition; slot skipped']);
     expect((await reload(broken.id)).nextRunAt!.getTime()).toBeGreaterThan(NOW.getTime());
+  });
+
+  it('arms a slot ahead within the lookahead, records the armed run on the row, and holds one armed run per job', async () => {
+    const slot = new Date(NOW.getTime() + 20_000);
+    const job = await createJob({ kind: 'recurring', schedule: { every_n_minutes: 1 }, nextRunAt: slot, createdAt: new Date(slot.getTime() - minutes(10)) });
+    const far = await createJob({ kind: 'recurring', schedule: { every_n_minutes: 5 }, nextRunAt: new Date(NOW.getTime() + 40_000) });
+    await replica(NOW, 50, 30_000).tick();
+    const [queued] = await queuedFor(job.id, slot);
+    expect(queued).toMatchObject({ type: 'ExecutionQueued', data: { scheduled_for: slot.toISOString() } });
+    const row = await reload(job.id);
+    expect(row).toMatchObject({ armedExecutionId: queued!.execution_id, armedFor: slot, nextRunAt: new Date(slot.getTime() + minutes(1)) });
+    expect((await reload(far.id)).armedExecutionId).toBeNull();
+    // With a lookahead longer than the interval, the following slot is not armed until the armed one is due.
+    // (Counts are not asserted: rows of the other tests share this table.)
+    await replica(NOW, 50, minutes(2)).tick();
+    expect((await reload(far.id)).armedFor).toEqual(far.nextRunAt);
+    expect((await reload(job.id)).armedFor).toEqual(slot);
+    expect(await queuedFor(job.id, new Date(slot.getTime() + minutes(1)))).toHaveLength(0);
+    await replica(new Date(slot.getTime() + 1), 50, minutes(2)).tick();
+    expect(await queuedFor(job.id, new Date(slot.getTime() + minutes(1)))).toHaveLength(1);
+    expect((await reload(job.id)).armedFor).toEqual(new Date(slot.getTime() + minutes(1)));
+  });
+
+  it('arms a changed job under a new id for the same slot: its revision is part of the slot id', async () => {
+    const slot = new Date(NOW.getTime() + 10_000);
+    expect(executionIdForSlot('job_a', slot, NOW)).toBe(executionIdForSlot('job_a', slot, new Date(NOW.getTime())));
+    expect(executionIdForSlot('job_a', slot, NOW)).not.toBe(executionIdForSlot('job_a', slot, new Date(NOW.getTime() + 1)));
+    const job = await createJob({ kind: 'scheduled', schedule: { run_at: slot.toISOString() }, nextRunAt: slot });
+    await replica(NOW, 50, 30_000).tick();
+    expect((await reload(job.id)).armedExecutionId).toBe(executionIdForSlot(job.id, slot, NOW));
+    // What JobsService does on a PATCH: withdraw, bump the revision, put the slot back.
+    const changed = new Date(NOW.getTime() + 1_000);
+    await db.sql.query('update jobs set updated_at = $2, next_run_at = $3, armed_execution_id = null, armed_for = null where id = $1', [job.id, changed, slot]);
+    await replica(changed, 50, 30_000).tick();
+    expect((await reload(job.id)).armedExecutionId).toBe(executionIdForSlot(job.id, slot, changed));
+    expect(executionIdForSlot(job.id, slot, changed)).not.toBe(executionIdForSlot(job.id, slot, NOW));
   });
 });

@@ -14,6 +14,8 @@ export const SCHEDULED_KINDS: readonly JobKind[] = ['recurring', 'cron', 'schedu
 
 export interface SchedulerOptions {
   readonly batchSize: number;
+  /** Slots due within this many ms are armed now (see JobScheduler); 0 fires each slot once due. */
+  readonly lookaheadMs?: number;
   readonly now: () => Date;
   readonly logger: { warn(message: string, meta?: object): void; debug(message: string, meta?: object): void };
 }
@@ -25,6 +27,11 @@ export interface SchedulerOptions {
  * - Within the claim it queues the slot's execution (a deterministic id, see executionIdForSlot)
  *   and moves `next_run_at` on; both commit together. A crash between the publish and the commit
  *   re-fires the slot, and the event store drops the second ExecutionQueued.
+ * - Lookahead: a slot is claimed up to `lookaheadMs` before it is due and its run *armed*: queued
+ *   with `scheduled_for` ahead, held by the stream (not by any process) until the slot, when the
+ *   step-runner starts it. The work of queueing is done before the instant, not at it. The armed
+ *   run is recorded on the row (`armed_execution_id`, `armed_for`) so that pausing, deleting or
+ *   changing the job before the slot withdraws it (JobsService); a job has at most one armed run.
  * - Catch-up policy: a job whose `next_run_at` is in the past (the scheduler was down) fires once,
  *   for its earliest missed slot, then continues from the first slot after now. Missed slots in
  *   between are skipped, never stampeded.
@@ -49,36 +56,39 @@ export class JobScheduler {
 
   private fireBatch(): Promise<number> {
     const now = this.opts.now();
+    const horizon = new Date(now.getTime() + (this.opts.lookaheadMs ?? 0));
     // Plain SQL: a claim touches hundreds of rows, and the ORM's bookkeeping of them cost more
     // than the database work.
     return this.orm.em.fork().transactional(async (em) => {
       const due = await em.execute<DueJob[]>(
         `select id, workspace_id, name, kind, schedule, request, steps, retry_policy, max_concurrent_executions, max_workflow_duration_seconds,
-                on_success_url, on_failure_url, response_output_template, created_at, next_run_at
+                on_success_url, on_failure_url, response_output_template, created_at, updated_at, next_run_at
            from jobs
           where state = 'active' and deleted_at is null and next_run_at <= ? and kind in (${SCHEDULED_KINDS.map(() => '?').join(', ')})
+            and (armed_for is null or armed_for <= ?)
           order by next_run_at
           limit ?
           for update skip locked`,
-        [now, ...SCHEDULED_KINDS, this.opts.batchSize],
+        [horizon, ...SCHEDULED_KINDS, now, this.opts.batchSize],
       );
       if (due.length === 0) return 0;
-      const next = await Promise.all(due.map((job) => this.fire(job, now)));
+      const fired = await Promise.all(due.map((job) => this.fire(job, now)));
       await em.execute(
-        `update jobs set next_run_at = v.next, launched_at = ?
-           from (values ${due.map(() => '(?, ?::timestamptz)').join(', ')}) as v(id, next)
+        `update jobs set next_run_at = v.next, launched_at = ?, armed_execution_id = v.armed, armed_for = v.armed_for
+           from (values ${due.map(() => '(?, ?::timestamptz, ?, ?::timestamptz)').join(', ')}) as v(id, next, armed, armed_for)
           where jobs.id = v.id`,
-        [now, ...due.flatMap((job, i) => [job.id, next[i]?.toISOString() ?? null])],
+        [now, ...due.flatMap((job, i) => [job.id, fired[i].next?.toISOString() ?? null, fired[i].armed?.executionId ?? null, fired[i].armed?.slot.toISOString() ?? null])],
       );
       return due.length;
     });
   }
 
-  /** Queues the slot's execution; returns the job's next slot. */
-  private async fire(job: DueJob, now: Date): Promise<Date | null> {
+  /** Queues the slot's execution; returns the job's next slot, and the run when it is armed ahead of its slot. */
+  private async fire(job: DueJob, now: Date): Promise<{ next: Date | null; armed: { executionId: string; slot: Date } | null }> {
     const slot = new Date(job.next_run_at);
-    const executionId = executionIdForSlot(job.id, slot);
+    const executionId = executionIdForSlot(job.id, slot, new Date(job.updated_at));
     const snapshot = this.snapshot(job);
+    let queued = false;
     if (snapshot === null) {
       // One unusable row must not stall the claim for every other job: skip its slot, loudly.
       this.opts.logger.warn('job has no usable definition; slot skipped', { job_id: job.id, kind: job.kind, slot: slot.toISOString() });
@@ -89,14 +99,19 @@ export class JobScheduler {
           { executionId, workspaceId: job.workspace_id, jobId: job.id, trigger: 'schedule', scheduledFor: slot.toISOString(), job: snapshot },
           () => now,
         );
+        queued = true;
       } catch (error) {
         if (!(error instanceof ConcurrencyConflict)) throw error;
         this.opts.logger.debug('slot was already fired', { job_id: job.id, slot: slot.toISOString() });
+        queued = true;
       }
     }
     // From the later of the slot and now: at most one catch-up run, then back on schedule.
     const after = slot.getTime() > now.getTime() ? slot : now;
-    return nextRunAt(job.schedule, { anchor: new Date(job.created_at), after });
+    return {
+      next: nextRunAt(job.schedule, { anchor: new Date(job.created_at), after }),
+      armed: queued && slot.getTime() > now.getTime() ? { executionId, slot } : null,
+    };
   }
 
   /** Request kinds snapshot their request, workflows their steps and limits (snapshotOf); null if the row lacks them. */
@@ -135,5 +150,6 @@ interface DueJob {
   on_failure_url: string | null;
   response_output_template: unknown;
   created_at: Date | string;
+  updated_at: Date | string;
   next_run_at: Date | string;
 }

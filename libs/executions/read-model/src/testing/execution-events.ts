@@ -10,6 +10,7 @@ import type {
   JobKind,
   JobSnapshot,
   StepSpec,
+  WithdrawalReason,
 } from '@trigrun/execution-contracts';
 
 export interface ExecutionIdentity {
@@ -140,6 +141,7 @@ export function eventsOf(identity: ExecutionIdentity) {
       }),
     succeeded: (position: number, at: string, finalOutput: unknown = null) => envelope('ExecutionSucceeded', position, at, { final_output: finalOutput }),
     failed: (position: number, at: string, error: ExecutionError) => envelope('ExecutionFailed', position, at, { error }),
+    withdrawn: (position: number, at: string, reason: WithdrawalReason) => envelope('ExecutionWithdrawn', position, at, { reason }),
   };
 }
 
