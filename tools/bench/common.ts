@@ -40,15 +40,21 @@ export async function pool<T>(items: T[], concurrency: number, task: (item: T, i
 
 export interface RecordingTarget {
   url: string;
-  /** receive time (ms since epoch) of each request, in arrival order */
+  /** receive time (ms since epoch) of each request, whatever its path, in arrival order */
   arrivals: number[];
+  /** receive times of the requests whose path starts with `pathPrefix`, in arrival order */
+  arrivalsFor(pathPrefix: string): number[];
   close(): Promise<void>;
 }
 
 export async function recordingTarget(): Promise<RecordingTarget> {
   const arrivals: number[] = [];
+  // Paths kept alongside, so one target can serve traffic that is counted apart (the platform's
+  // requests and the scheduler benchmark's floor client).
+  const paths: string[] = [];
   const server: Server = createServer((req, res) => {
     arrivals.push(Date.now());
+    paths.push(req.url ?? '');
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
   });
@@ -57,6 +63,7 @@ export async function recordingTarget(): Promise<RecordingTarget> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     arrivals,
+    arrivalsFor: (pathPrefix) => arrivals.filter((_, i) => paths[i].startsWith(pathPrefix)),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
