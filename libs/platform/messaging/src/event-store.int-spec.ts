@@ -1,3 +1,4 @@
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { closeMessaging, connectMessaging, type Messaging } from './connection';
 import { ConcurrencyConflict, JetStreamEventStore } from './event-store';
@@ -61,5 +62,27 @@ describe('JetStreamEventStore (real NATS)', () => {
     // The same id again (a publisher retrying after a lost ack) is reported, not stored twice.
     await expect(store.append(subject, enc('x'), { msgId: 'd:1', expectedLastSeq: s1 })).rejects.toBeInstanceOf(ConcurrencyConflict);
     expect((await store.read(subject)).records).toHaveLength(1);
+  });
+
+  it('reports a stale expected sequence as a ConcurrencyConflict carrying the server error', async () => {
+    const subject = `${ns}.agg.e`;
+    const s1 = await store.append(subject, enc('one'), { msgId: 'e:1', expectedLastSeq: 0 });
+    await store.append(subject, enc('two'), { msgId: 'e:2', expectedLastSeq: s1 });
+    const error = await store.append(subject, enc('late'), { msgId: 'e:2-late', expectedLastSeq: s1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConcurrencyConflict);
+    expect((error as Error).message).toBe(`${subject} moved past sequence ${s1}`);
+    expect((error as Error).cause).toBeInstanceOf(JetStreamApiError);
+    expect(((error as Error).cause as JetStreamApiError).code).toBe(JetStreamApiCodes.StreamWrongLastSequence);
+    expect((await store.read(subject)).records.map((r) => dec(r.data))).toEqual(['one', 'two']);
+  });
+
+  it('says why an append no stream captures failed', async () => {
+    const subject = `${ns}.nostream.x`;
+    const error = await store.append(subject, enc('x'), { msgId: 'n:1', expectedLastSeq: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(ConcurrencyConflict);
+    const message = (error as Error).message;
+    expect(message.startsWith(`append to ${subject} failed: `)).toBe(true);
+    expect(message).toContain(`no responders: '${subject}'`); // nats.js: "jetstream is not enabled: no responders: '<subject>'"
   });
 });

@@ -59,7 +59,7 @@ export class JetStreamEventStore {
       ) {
         throw new ConcurrencyConflict(subject, opts.expectedLastSeq, error);
       }
-      throw new Error(`append to ${subject} failed`, { cause: error });
+      throw new Error(`append to ${subject} failed: ${describeError(error)}`, { cause: error });
     }
   }
 
@@ -96,4 +96,11 @@ export class JetStreamEventStore {
       throw error;
     }
   }
+}
+
+/** An error's message followed by its causes' ("a: b: c"), so a log line that shows only the message still says why. */
+function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) parts.push(e.message);
+  return parts.length > 0 ? parts.join(': ') : String(error);
 }

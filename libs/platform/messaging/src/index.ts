@@ -1,5 +1,6 @@
 export * from './connection';
 export * from './consumer';
 export * from './event-store';
+export * from './reply-dispatch';
 export * from './streams';
 export * from './write-coalescing';
