@@ -19,8 +19,13 @@ export interface ExecutionEventData {
     readonly replay_of: string | null;
     readonly trigger_input: unknown;
   };
-  /** `context`: step-driven kinds only, the execution's context seeded from the job's store (SPEC §3). */
-  ExecutionStarted: { readonly variables: ExecutionVariables; readonly context?: Readonly<Record<string, unknown>> };
+  /**
+   * `context`: step-driven kinds only, the execution's context seeded from the job's store (SPEC §3).
+   * `first_attempt_by: "starter"`: request kinds started from their ExecutionQueued delivery; the
+   * starter sends the first attempt from that same delivery, so this event's own delivery does not.
+   * Absent: this event's delivery sends it.
+   */
+  ExecutionStarted: { readonly variables: ExecutionVariables; readonly context?: Readonly<Record<string, unknown>>; readonly first_attempt_by?: 'starter' };
   /** `input`: what the step works on, rendered once — the request as sent (secret references unresolved) or the approval message. */
   StepStarted: { readonly step_id: string; readonly type: StepType; readonly index: number; readonly input: unknown };
   /** step_id is null for request jobs; next_attempt_at is set when another attempt will follow. */

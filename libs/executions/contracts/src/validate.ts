@@ -51,6 +51,7 @@ const DATA_SCHEMAS: Record<ExecutionEventType, Record<string, Check>> = {
   },
   ExecutionStarted: {
     variables: has({ uuid: isString, timestamp: isString, execution_id: isString }),
+    first_attempt_by: (v) => v === undefined || v === 'starter',
   },
   AttemptRecorded: {
     step_id: isNullableString,

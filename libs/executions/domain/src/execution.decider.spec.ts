@@ -1,5 +1,5 @@
 import type { AttemptRecord, ExecutionEvent, JobSnapshot, NewExecutionEvent } from '@trigrun/execution-contracts';
-import { type ExecutionCommand, type ExecutionState, decide, evolve, initialState, isIgnore, nextAction } from './execution.decider';
+import { type ExecutionCommand, type ExecutionState, decide, evolve, initialState, isIgnore, nextAction, starterAttempt } from './execution.decider';
 
 const job: JobSnapshot = {
   name: 'ping',
@@ -154,6 +154,34 @@ describe('execution decider', () => {
       expect(nextAction(given(armed, withdrawn).state, T0)).toEqual({ type: 'none' });
       expect(given(armed, withdrawn, started).state.status).toBe('withdrawn');
     });
+  });
+});
+
+describe('a first attempt sent by the starter', () => {
+  const byStarter: NewExecutionEvent = {
+    type: 'ExecutionStarted',
+    data: { variables: { timestamp: T0, uuid: 'u-1', execution_id: 'exec_1' }, first_attempt_by: 'starter' },
+  };
+
+  it('is recorded on the start when the shell asks for it', () => {
+    given(queued).when({ type: 'StartExecution', now: T0, uuid: 'u-1', firstAttemptByStarter: true }).then([byStarter]);
+  });
+
+  it('is left to the starter by the start event itself, and asked of the starter (again, if its delivery comes back)', () => {
+    const state = given(queued, byStarter).state;
+    expect(nextAction(state, T0)).toEqual({ type: 'leave_to_starter' });
+    expect(starterAttempt(state)).toMatchObject({ type: 'send', attemptNumber: 1, request: job.request });
+    // Without the marker, the start event's delivery sends, and there is nothing for a starter.
+    expect(starterAttempt(given(queued, started).state)).toBeNull();
+  });
+
+  it('covers only the first attempt: retries and the outcome follow the attempt events as usual', () => {
+    const retrying = given(queued, byStarter, recorded(attempt(1, { status: 'TIMEOUT' }), '2026-03-15T10:00:01.000Z')).state;
+    expect(starterAttempt(retrying)).toBeNull();
+    expect(nextAction(retrying, T0)).toEqual({ type: 'wait', until: '2026-03-15T10:00:01.000Z' });
+    expect(nextAction(retrying, '2026-03-15T10:00:01.000Z')).toMatchObject({ type: 'send', attemptNumber: 2 });
+    expect(nextAction(given(queued, byStarter, recorded(attempt(1))).state, T0)).toEqual({ type: 'finish' });
+    expect(starterAttempt(given(queued).state)).toBeNull();
   });
 });
 

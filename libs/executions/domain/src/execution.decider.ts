@@ -63,6 +63,8 @@ export type ExecutionState =
       readonly status: 'running';
       readonly startedAt: string;
       readonly variables: ExecutionVariables;
+      /** The first attempt is sent by the starter, from the ExecutionQueued delivery (see ExecutionStarted). */
+      readonly firstAttemptByStarter: boolean;
       readonly attempts: readonly AttemptRecord[];
       /** Set while a retry is pending; null when the last attempt settled the outcome or none ran yet. */
       readonly nextAttemptAt: string | null;
@@ -93,8 +95,17 @@ export type ExecutionCommand =
       readonly replayOf: string | null;
       readonly triggerInput: unknown;
     }
-  /** `context`: step-driven kinds, the job's persisted context store at start (SPEC §3). */
-  | { readonly type: 'StartExecution'; readonly now: string; readonly uuid: string; readonly context?: Readonly<Record<string, string>> }
+  /**
+   * `context`: step-driven kinds, the job's persisted context store at start (SPEC §3).
+   * `firstAttemptByStarter`: request kinds, the shell starting the execution sends the first attempt itself.
+   */
+  | {
+      readonly type: 'StartExecution';
+      readonly now: string;
+      readonly uuid: string;
+      readonly context?: Readonly<Record<string, string>>;
+      readonly firstAttemptByStarter?: boolean;
+    }
   /**
    * `output`: request jobs, the rendered output template. `responseBody`: http steps, the
    * response body (parsed JSON, else text) that `extract` reads.
@@ -157,7 +168,8 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
     case 'StartExecution': {
       if (state.status !== 'queued') return ignore(`cannot start an execution that is ${state.status}`, 'stale');
       const variables = { timestamp: command.now, uuid: command.uuid, execution_id: state.executionId };
-      return [event('ExecutionStarted', isStepDriven(state.job) ? { variables, context: { ...(command.context ?? {}) } } : { variables })];
+      if (isStepDriven(state.job)) return [event('ExecutionStarted', { variables, context: { ...(command.context ?? {}) } })];
+      return [event('ExecutionStarted', command.firstAttemptByStarter ? { variables, first_attempt_by: 'starter' } : { variables })];
     }
     case 'RecordAttempt': {
       if (state.status === 'stepping') return recordStepAttempt(state.progress, stepContext(state), command, applyTo(state));
@@ -275,7 +287,16 @@ export function evolve(state: ExecutionState, e: ExecutionEvent): ExecutionState
       if (isStepDriven(state.job)) {
         return { ...state, status: 'stepping', progress: startProgress(e.occurred_at, e.data, state.job.max_workflow_duration_seconds) };
       }
-      return { ...state, status: 'running', startedAt: e.occurred_at, variables: e.data.variables, attempts: [], nextAttemptAt: null, output: null };
+      return {
+        ...state,
+        status: 'running',
+        startedAt: e.occurred_at,
+        variables: e.data.variables,
+        firstAttemptByStarter: e.data.first_attempt_by === 'starter',
+        attempts: [],
+        nextAttemptAt: null,
+        output: null,
+      };
     case 'StepStarted':
     case 'StepCompleted':
     case 'StepFailed':
@@ -317,6 +338,8 @@ export type NextAction =
       readonly outputTemplate?: unknown;
     }
   | { readonly type: 'finish'; readonly persistContext?: Readonly<Record<string, string>> | null }
+  /** Nothing for this delivery: the starter sends the first attempt from the ExecutionQueued delivery. */
+  | { readonly type: 'leave_to_starter' }
   | Exclude<WorkflowAction, { type: 'wait' | 'finish' }>;
 
 export function nextAction(state: ExecutionState, now: string): NextAction {
@@ -337,15 +360,30 @@ export function nextAction(state: ExecutionState, now: string): NextAction {
       if (state.nextAttemptAt !== null && Date.parse(state.nextAttemptAt) > Date.parse(now)) {
         return { type: 'wait', until: state.nextAttemptAt };
       }
-      return {
-        type: 'send',
-        attemptNumber: state.attempts.length + 1,
-        request: state.job.request!,
-        variables: state.variables,
-        outputTemplate: state.job.response_output_template,
-      };
+      if (state.attempts.length === 0 && state.firstAttemptByStarter) return { type: 'leave_to_starter' };
+      return sendOf(state);
     }
     default:
       return assertNever(state);
   }
+}
+
+type Running = Extract<ExecutionState, { status: 'running' }>;
+const sendOf = (state: Running): Extract<NextAction, { type: 'send' }> => ({
+  type: 'send',
+  attemptNumber: state.attempts.length + 1,
+  request: state.job.request!,
+  variables: state.variables,
+  outputTemplate: state.job.response_output_template,
+});
+
+/**
+ * The first attempt of an execution whose starter sends it (see ExecutionStarted), or null. Asked
+ * by the delivery of ExecutionQueued right after the start — and again if that delivery comes
+ * back (its handler died or handed it back), which then takes the send over. Only that message
+ * drives it: it stays unacked until the attempt is recorded.
+ */
+export function starterAttempt(state: ExecutionState): Extract<NextAction, { type: 'send' }> | null {
+  if (state.status !== 'running' || !state.firstAttemptByStarter || state.attempts.length > 0) return null;
+  return sendOf(state);
 }

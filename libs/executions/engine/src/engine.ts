@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { type DeliverCallback, type ExecutionEvent, InvalidEventError, type JobSnapshot, isStepDriven } from '@trigrun/execution-contracts';
-import { type ExecutionCommand, type ExecutionIdentity, type ExecutionState, evolve, initialState, nextAction } from '@trigrun/execution-domain';
+import { type ExecutionCommand, type ExecutionIdentity, type ExecutionState, type NextAction, evolve, initialState, nextAction, starterAttempt } from '@trigrun/execution-domain';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, type MessageContext, ack, nakAfter, term } from '@trigrun/messaging';
 import { callbackFor } from './callbacks';
@@ -56,6 +56,11 @@ export interface EngineDeps {
  * result is appended, which delivers the next event. A crash anywhere leaves the last event
  * unacked, so it is redelivered and the same action is taken again; the expected-sequence
  * guard and the decider's duplicate rules make the repeat harmless.
+ *
+ * One exception saves a round trip on every request job: the delivery of ExecutionQueued that
+ * starts it also sends its first attempt (ExecutionStarted says so, and its own delivery leaves
+ * the attempt alone). That message stays unacked until the attempt is recorded; if it comes back,
+ * the execution already started, its handler takes the send over (starterAttempt).
  */
 export class ExecutionEngine {
   /** Executions in flight on this replica, as last written: most deliveries need no read-back. */
@@ -196,12 +201,20 @@ export class ExecutionEngine {
           await Promise.all(slot.alsoAdmitted.map((h) => this.startAdmitted(h)));
           if (!slot.admitted) return ack();
         }
-        const start = await this.startCommand(loaded.state.job, identity.jobId, now);
+        // Request kinds: this delivery goes on to send the first attempt, so no JetStream round
+        // trip stands between the start and the request.
+        const start = await this.startCommand(loaded.state.job, identity.jobId, now, { byStarter: true });
         const started = await run(() => start);
         // A stale view (a withdrawn run's own message, due at its slot) took a slot it will never use.
         if (cap > 0 && 'ignored' in started && started.loaded.state.status === 'withdrawn') await this.releaseSlot(identity, cap);
+        // Also when the start was already there: this message came back because whoever started
+        // from it died or handed it back before the attempt was recorded.
+        const first = starterAttempt(started.loaded.state);
+        if (first) return this.send(identity, started.loaded, first, ctx);
         return ack();
       }
+      case 'leave_to_starter':
+        return ack();
       case 'finish':
         if (action.persistContext) await this.deps.workflows.context.merge(identity.jobId, identity.workspaceId, action.persistContext);
         await run(() => ({ type: 'FinishExecution', now: now.toISOString() }));
@@ -239,29 +252,33 @@ export class ExecutionEngine {
       case 'wake':
         await run(() => ({ type: 'Wake', now: now.toISOString() }));
         return ack();
-      case 'send': {
-        const result = await performAttempt(this.deps, {
-          workspaceId: identity.workspaceId,
-          executionId: identity.executionId,
-          number: action.attemptNumber,
-          request: action.request,
-          variables: action.variables,
-          outputTemplate: action.outputTemplate,
-          signal: ctx.signal,
-        });
-        // Our own shutdown cut the request short: hand the message back rather than record a
-        // failure the target never caused. The next delivery repeats the attempt.
-        if (ctx.signal.aborted) throw new Error('shutting down: attempt handed back');
-        if (result.kind === 'template_error') {
-          await run(() => ({ type: 'FailExecution', error: { code: 'template_error', message: result.message } }));
-          return ack();
-        }
-        const { attempt, output } = result;
-        const outcome = await run(() => ({ type: 'RecordAttempt', attempt, output, now: this.deps.now().toISOString(), jitter: this.deps.random() }));
-        if ('ignored' in outcome) this.deps.logger.debug('attempt result ignored', { execution_id: identity.executionId, reason: outcome.ignored });
-        return ack();
-      }
+      case 'send':
+        return this.send(identity, loaded, action, ctx);
     }
+  }
+
+  /** Sends one attempt of a request job and records its result. */
+  private async send(identity: ExecutionIdentity, loaded: LoadedExecution, action: Extract<NextAction, { type: 'send' }>, ctx: MessageContext): Promise<Disposition> {
+    const result = await performAttempt(this.deps, {
+      workspaceId: identity.workspaceId,
+      executionId: identity.executionId,
+      number: action.attemptNumber,
+      request: action.request,
+      variables: action.variables,
+      outputTemplate: action.outputTemplate,
+      signal: ctx.signal,
+    });
+    // Our own shutdown cut the request short: hand the message back rather than record a
+    // failure the target never caused. The next delivery repeats the attempt.
+    if (ctx.signal.aborted) throw new Error('shutting down: attempt handed back');
+    const command: ExecutionCommand =
+      result.kind === 'template_error'
+        ? { type: 'FailExecution', error: { code: 'template_error', message: result.message } }
+        : { type: 'RecordAttempt', attempt: result.attempt, output: result.output, now: this.deps.now().toISOString(), jitter: this.deps.random() };
+    const outcome = await this.deps.store.execute(identity, () => command, { now: this.deps.now, loaded });
+    this.remember(outcome.loaded);
+    if ('ignored' in outcome) this.deps.logger.debug('attempt result ignored', { execution_id: identity.executionId, reason: outcome.ignored });
+    return ack();
   }
 
   /** An ended execution frees its concurrency slot (starting whoever is next) and its timer. */
@@ -279,9 +296,10 @@ export class ExecutionEngine {
   }
 
   /** StartExecution, with the job's context store as the starting context of a step-driven execution. */
-  private async startCommand(job: JobSnapshot, jobId: string, now: Date): Promise<ExecutionCommand> {
-    const context = isStepDriven(job) ? await this.deps.workflows.context.seed(jobId) : undefined;
-    return { type: 'StartExecution', now: now.toISOString(), uuid: newExecutionUuid(), ...(context ? { context } : {}) };
+  private async startCommand(job: JobSnapshot, jobId: string, now: Date, opts: { byStarter: boolean }): Promise<ExecutionCommand> {
+    const base = { type: 'StartExecution', now: now.toISOString(), uuid: newExecutionUuid() } as const;
+    if (isStepDriven(job)) return { ...base, context: await this.deps.workflows.context.seed(jobId) };
+    return opts.byStarter ? { ...base, firstAttemptByStarter: true } : base;
   }
 
   /** Starts an execution admitted by a slot release; the decider ignores a start of one already started. */
@@ -290,7 +308,8 @@ export class ExecutionEngine {
     // Withdrawn while it waited in line: the slot passes on to the next one.
     if (loaded.state.status === 'withdrawn') return this.releaseSlot(holder, loaded.state.job.max_concurrent_executions ?? 0);
     if (loaded.state.status !== 'queued') return;
-    const start = await this.startCommand(loaded.state.job, holder.jobId, this.deps.now());
+    // Started from another execution's delivery: the ExecutionStarted delivery sends the first attempt.
+    const start = await this.startCommand(loaded.state.job, holder.jobId, this.deps.now(), { byStarter: false });
     await this.deps.store.execute(holder, () => start, {
       now: this.deps.now,
       loaded,
