@@ -1,5 +1,4 @@
-import { request as httpRequest } from 'node:http';
-import { type ApiResponse, BASE_URL, api, signup } from './support/client';
+import { api, signup } from './support/client';
 import { createJob, expectError, expectValidation } from './support/fixtures';
 
 // The e2e project's `testTimeout` in jest.config.js is not applied per project (Jest reads it
@@ -8,28 +7,6 @@ jest.setTimeout(60_000);
 
 const request = { url: 'http://127.0.0.1:9/never-called' };
 const json = { 'content-type': 'application/json' };
-
-/**
- * POSTs an oversized body and returns the answer even when the server answers 413 and closes
- * before reading it all: fetch reports that as EPIPE and loses the response, so this uses
- * node:http, which delivers a response that arrived before the write failed.
- */
-function postOversized(path: string, body: string, headers: Record<string, string>): Promise<ApiResponse> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const req = httpRequest(`${BASE_URL}${path}`, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      res.on('end', () => {
-        settled = true;
-        const responseHeaders = new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)] as [string, string]));
-        resolve({ status: res.statusCode!, headers: responseHeaders, body: text ? JSON.parse(text) : null, text });
-      });
-    });
-    req.on('error', (error) => setTimeout(() => !settled && reject(error), 1_000));
-    req.end(body);
-  });
-}
 
 describe('bad input is a 400, never a 500, and stores nothing (SPEC conventions)', () => {
   it('answers malformed JSON with 400 validation_failed, on a private and on a public endpoint', async () => {
@@ -130,11 +107,25 @@ describe('bad input is a 400, never a 500, and stores nothing (SPEC conventions)
     expect((await api('GET', '/v1/jobs', { token: account.token })).body.data).toEqual([]);
   });
 
-  it('answers a body over 1 MiB with 413 payload_too_large', async () => {
+  it('answers a body over 1 MiB with 413 payload_too_large, which reaches a client still sending it', async () => {
     const account = await signup('huge');
-    const big = JSON.stringify({ name: 'huge', kind: 'one_time', request: { ...request, method: 'POST', body: 'x'.repeat(1024 * 1024 + 10) } });
-    expectError(await postOversized('/v1/jobs', big, { ...json, authorization: `Bearer ${account.token}` }), 413, 'payload_too_large');
-    expectError(await postOversized('/v1/auth/signup', big, json), 413, 'payload_too_large');
+    const big = JSON.stringify({ name: 'huge', kind: 'one_time', request: { ...request, method: 'POST', body: 'x'.repeat(4 * 1024 * 1024) } });
+    // fetch fails with EPIPE, losing the answer, if the server closes while the body is still on its
+    // way; before the server read refused bodies to their end that happened to about 1 call in 7.
+    // Repeated to make a regression show, on a private and on the public edge (trigger-ingest,
+    // behind the gateway in local mode).
+    const answers: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      for (const [path, headers] of [
+        ['/v1/jobs', { ...json, authorization: `Bearer ${account.token}` }],
+        ['/v1/auth/signup', json],
+        ['/v1/resume/exec_x.token', json],
+      ] as const) {
+        const res = await api('POST', path, { rawBody: big, headers }).catch((error: Error) => ({ status: 0, body: { error: { code: String((error.cause as { code?: string })?.code ?? error.message) } } }));
+        answers.push(`${path} ${res.status} ${res.body?.error?.code}`);
+      }
+    }
+    expect(answers.filter((a) => !a.endsWith(' 413 payload_too_large'))).toEqual([]);
     expect((await api('GET', '/v1/jobs', { token: account.token })).body.data).toEqual([]);
     // Just under the limit is fine as far as size goes.
     const fits = await createJob(account, { name: 'fits', state: 'draft', request: { ...request, method: 'POST', body: 'x'.repeat(900 * 1024) } });

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { Logger } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { toApiError } from '@trigrun/nest';
+import { sendError, toApiError } from '@trigrun/nest';
 
 /** The public token endpoints that trigger-ingest serves (SPEC §6, §7, §11). */
 export const PUBLIC_PREFIXES = ['/v1/triggers', '/v1/resume', '/v1/approvals', '/v1/ping'];
@@ -17,10 +17,10 @@ export async function registerPublicProxy(fastify: FastifyInstance, target: stri
   await fastify.register(async (scope) => {
     // This scope exists before Nest installs its error handler, so errors raised here (a body
     // over the limit) would otherwise leave in fastify's own shape instead of the envelope.
-    scope.setErrorHandler((error, _req, reply) => {
+    scope.setErrorHandler((error, req, reply) => {
       const apiError = toApiError(error);
       if (apiError.code === 'internal') new Logger('public-proxy').error(`proxy failed: ${(error as Error).message}`, (error as Error).stack);
-      void reply.status(apiError.status).header('content-type', 'application/json; charset=utf-8').send(apiError.toBody());
+      sendError(reply, req.raw, apiError);
     });
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

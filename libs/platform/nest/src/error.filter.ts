@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode } from './api-error';
 
 const CODE_OF_STATUS: Record<number, ErrorCode> = {
@@ -47,7 +48,43 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     if (error.code === 'internal') {
       this.logger.error(`unhandled error: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
     }
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    void reply.status(error.status).header('content-type', 'application/json; charset=utf-8').send(error.toBody());
+    const http = host.switchToHttp();
+    sendError(http.getResponse<FastifyReply>(), http.getRequest<FastifyRequest>().raw, error);
   }
+}
+
+/**
+ * Sends `error` in the envelope. A body refused for its size is still on its way: answering and
+ * closing at once makes a client that is still writing fail with EPIPE and never see the 413
+ * (fetch does). The rest is read and thrown away first, within bounds, as servers' "lingering
+ * close" does.
+ */
+export function sendError(reply: FastifyReply, raw: IncomingMessage, error: ApiError): void {
+  const send = () => void reply.status(error.status).header('content-type', 'application/json; charset=utf-8').send(error.toBody());
+  if (error.status === 413) void discardBody(raw).then(send);
+  else send();
+}
+
+/** At most this much of a refused body is read and thrown away before the 413 goes out; then the connection closes. */
+export const MAX_DISCARDED_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_DISCARD_MS = 10_000;
+
+/** Reads a request's remaining body into nothing; resolves when it ended, or the bounds ran out. */
+export function discardBody(raw: IncomingMessage, maxBytes = MAX_DISCARDED_BODY_BYTES, maxMs = MAX_DISCARD_MS): Promise<void> {
+  if (raw.complete || raw.destroyed || raw.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', done).off('error', done).off('close', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) done();
+    };
+    const timer = setTimeout(done, maxMs);
+    raw.on('data', onData).once('end', done).once('error', done).once('close', done);
+    raw.resume();
+  });
 }
