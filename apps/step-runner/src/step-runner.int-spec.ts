@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { JobSnapshot } from '@trigrun/execution-contracts';
 import { ExecutionStore, declareTopology, launchExecution } from '@trigrun/execution-engine';
 import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
-import { ensureBuilt, startService, waitUntil } from './testing/service-process';
+import { ensureBuilt, freePort, startService, waitUntil } from './testing/service-process';
 
 /**
  * The real step-runner process against the real NATS: killed with SIGKILL while a request is in
@@ -59,8 +59,8 @@ describe('step-runner under kill -9', () => {
     await closeMessaging(messaging);
   });
 
-  async function startRunner(port: number): Promise<ChildProcess> {
-    const child = await startService('step-runner', port, {
+  async function startRunner(): Promise<ChildProcess> {
+    const child = await startService('step-runner', await freePort(), {
       TRIGRUN_NAMESPACE: namespace,
       TRIGRUN_NATS_URL: NATS_URL,
       TRIGRUN_DATABASE_URL: process.env.TRIGRUN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -92,14 +92,14 @@ describe('step-runner under kill -9', () => {
   }
 
   it('finishes an execution whose runner was killed mid-request, without duplicating its attempt', async () => {
-    const runner = await startRunner(31_000 + Math.floor(Math.random() * 1000));
+    const runner = await startRunner();
     const executionId = await launch();
     await waitUntil(async () => received.length === 1, 15_000);
     runner.kill('SIGKILL');
     await new Promise((resolve) => runner.once('exit', resolve));
     holdFirst = false;
 
-    await startRunner(32_000 + Math.floor(Math.random() * 1000));
+    await startRunner();
     const loaded = await settled(executionId);
 
     expect(loaded.state.status).toBe('succeeded');
@@ -113,7 +113,7 @@ describe('step-runner under kill -9', () => {
 
   it('keeps a pending retry across a kill -9 between attempts: the next attempt happens once, on time', async () => {
     for (const r of runners) if (r.exitCode === null) r.kill('SIGKILL');
-    const runner = await startRunner(34_000 + Math.floor(Math.random() * 1000));
+    const runner = await startRunner();
     const executionId = await launch({ ...job(), request: { ...job().request!, url: `${targetUrl}/flaky` } });
     // Kill as soon as the first attempt (503) is recorded with its retry time, before the retry.
     const firstRecorded = await waitUntil(async () => {
@@ -126,7 +126,7 @@ describe('step-runner under kill -9', () => {
     const retryAt = (firstRecorded.data as { next_attempt_at: string }).next_attempt_at;
     expect(retryAt).not.toBeNull();
 
-    await startRunner(35_000 + Math.floor(Math.random() * 1000));
+    await startRunner();
     const loaded = await settled(executionId);
     expect(loaded.state.status).toBe('succeeded');
     const attempts = loaded.events.filter((e) => e.type === 'AttemptRecorded').map((e) => (e.data as { attempt: { number: number; status: string } }).attempt);
@@ -140,7 +140,7 @@ describe('step-runner under kill -9', () => {
   });
 
   it('lets two competing runners finish many executions, each exactly once', async () => {
-    await startRunner(33_000 + Math.floor(Math.random() * 1000));
+    await startRunner();
     received.length = 0;
     const ids = await Promise.all(Array.from({ length: 30 }, () => launch()));
     for (const id of ids) {

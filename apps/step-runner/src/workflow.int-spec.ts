@@ -7,7 +7,7 @@ import { type ScratchDatabase, createScratchDatabase } from '@trigrun/database/t
 import { ExecutionStore, Waitpoints, declareTopology, launchExecution, parkTokenAad } from '@trigrun/execution-engine';
 import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
 import { SecretCipher } from '@trigrun/secrets';
-import { ensureBuilt, killHard, startService as startProcess, waitUntil } from './testing/service-process';
+import { ensureBuilt, freePort, killHard, startService as startProcess, waitUntil } from './testing/service-process';
 
 /**
  * Parked workflows against the real step-runner and scheduler processes, NATS and Postgres:
@@ -33,7 +33,6 @@ describe('parked workflows across restarts', () => {
   const children: ChildProcess[] = [];
   let runner: ChildProcess;
   let scheduler: ChildProcess;
-  let nextPort = 36_000 + Math.floor(Math.random() * 2000);
 
   beforeAll(async () => {
     ensureBuilt('step-runner', 'scheduler');
@@ -68,7 +67,7 @@ describe('parked workflows across restarts', () => {
 
   let runnerPort = 0;
   async function startService(app: 'step-runner' | 'scheduler'): Promise<ChildProcess> {
-    const port = nextPort++;
+    const port = await freePort();
     if (app === 'step-runner') runnerPort = port;
     const child = await startProcess(app, port, {
       TRIGRUN_NAMESPACE: namespace,

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 
 /**
@@ -11,6 +12,21 @@ const mainOf = (app: string) => path.join(root, `dist/apps/${app}/src/main.js`);
 
 export function ensureBuilt(...apps: string[]): void {
   if (apps.some((app) => !existsSync(mainOf(app)))) spawnSync(process.execPath, ['tools/build.mjs'], { cwd: root, stdio: 'inherit' });
+}
+
+/**
+ * A port nothing listens on, as the kernel hands it out. Specs run in parallel with the e2e
+ * platform and each other: a port picked at random collided now and then (EADDRINUSE).
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Starts `app` on `port` with `env` added to this process's environment; resolves once /readyz answers 200. */
