@@ -27,9 +27,11 @@ describe('ConcurrencySlots (real PostgreSQL)', () => {
     await db?.dispose();
   });
 
-  /** Executions `<prefix>0..n-1` of the job, queued one second apart. */
-  const executions = (n: number, prefix = 'exe') => Array.from({ length: n }, (_, i) => ({ id: `${prefix}_${jobId}_${i}`, queuedAt: at(i * 1_000) }));
-  const acquire = (e: { id: string; queuedAt: Date }, cap: number) => slots.acquire({ executionId: e.id, jobId, workspaceId, queuedAt: e.queuedAt, cap });
+  /** Executions `<prefix>0..n-1` of the job, queued one second apart (stream sequences 1..n). */
+  const executions = (n: number, prefix = 'exe') =>
+    Array.from({ length: n }, (_, i) => ({ id: `${prefix}_${jobId}_${i}`, queuedAt: at(i * 1_000), queueSeq: i + 1 }));
+  type Queued = { id: string; queuedAt: Date; queueSeq: number };
+  const acquire = (e: Queued, cap: number) => slots.acquire({ executionId: e.id, jobId, workspaceId, queuedAt: e.queuedAt, queueSeq: e.queueSeq, cap });
   const holder = (e: { id: string }): SlotHolder => ({ executionId: e.id, jobId, workspaceId });
   const states = async () =>
     Object.fromEntries(
@@ -42,7 +44,7 @@ describe('ConcurrencySlots (real PostgreSQL)', () => {
 
   it('cap 1: the first is admitted, the rest wait and start one by one in queued order', async () => {
     const [a, b, c, d] = executions(4);
-    // Acquired out of order: the queue is by queued_at, not by arrival.
+    // Acquired out of order: the queue is by the stream sequence of ExecutionQueued, not by arrival.
     expect(await acquire(a!, 1)).toEqual({ admitted: true, alsoAdmitted: [] });
     expect(await acquire(d!, 1)).toEqual({ admitted: false, alsoAdmitted: [] });
     expect(await acquire(c!, 1)).toEqual({ admitted: false, alsoAdmitted: [] });
@@ -55,10 +57,11 @@ describe('ConcurrencySlots (real PostgreSQL)', () => {
     expect(await states()).toEqual({});
   });
 
-  it('cap 2: two run at once; each release admits the oldest waiting, ties broken by execution id', async () => {
+  it('cap 2: two run at once; each release admits the oldest waiting by stream sequence, whatever queued_at and the ids say', async () => {
     const [a, b, c] = executions(3);
-    const tiedLater = { id: `exe_${jobId}_z`, queuedAt: at(10_000) };
-    const tiedEarlier = { id: `exe_${jobId}_y`, queuedAt: at(10_000) };
+    // Queued in the same millisecond, and the later one has the smaller (random) id.
+    const tiedLater = { id: `exe_${jobId}_a_later`, queuedAt: at(10_000), queueSeq: 11 };
+    const tiedEarlier = { id: `exe_${jobId}_z_earlier`, queuedAt: at(10_000), queueSeq: 10 };
     expect((await acquire(a!, 2)).admitted).toBe(true);
     expect((await acquire(b!, 2)).admitted).toBe(true);
     expect((await acquire(tiedLater, 2)).admitted).toBe(false);
@@ -87,7 +90,7 @@ describe('ConcurrencySlots (real PostgreSQL)', () => {
     await acquire(b!, 1);
     await acquire(c!, 1);
     // b asks again with a later queued_at (a retried delivery): its place is the first one.
-    expect(await acquire({ id: b!.id, queuedAt: at(60_000) }, 1)).toEqual({ admitted: false, alsoAdmitted: [] });
+    expect(await acquire({ id: b!.id, queuedAt: at(60_000), queueSeq: 60 }, 1)).toEqual({ admitted: false, alsoAdmitted: [] });
     expect(await acquire(a!, 1)).toEqual({ admitted: true, alsoAdmitted: [] });
     expect(await slots.release(a!.id, jobId, 1)).toEqual([holder(b!)]);
     expect(await acquire(b!, 1)).toEqual({ admitted: true, alsoAdmitted: [] });

@@ -8,8 +8,13 @@ export interface SlotHolder {
 }
 
 export interface SlotRequest extends SlotHolder {
-  /** The execution's `queued_at`: its place in the job's queue. */
+  /** The execution's `queued_at`, kept with its place. */
   readonly queuedAt: Date;
+  /**
+   * The stream sequence of its ExecutionQueued: its place in the job's queue. Unlike `queued_at`
+   * (milliseconds, and the clock of whichever process queued it) it orders every execution.
+   */
+  readonly queueSeq: number;
   /** The job's `max_concurrent_executions`, at least 1 (0 = unlimited never comes here). */
   readonly cap: number;
 }
@@ -24,7 +29,8 @@ export interface Admission {
 /**
  * `max_concurrent_executions` per job (SPEC §2): at most `cap` executions of a job are `active`
  * (running or parked: a parked execution keeps its slot); the rest wait `queued` and are admitted
- * in FIFO order of `(queued_at, execution_id)`. None is dropped.
+ * in FIFO order of their ExecutionQueued's stream sequence (`queue_seq`; rows from before it was
+ * recorded have none and come first). None is dropped.
  *
  * Every change to a job's rows happens in one transaction under
  * `pg_advisory_xact_lock(hashtext(job_id))`, so counting the active rows and admitting the next
@@ -47,10 +53,10 @@ export class ConcurrencySlots {
     return this.orm.em.fork().transactional(async (em) => {
       await lockJob(em, e.jobId);
       await em.execute(
-        `insert into execution_slots (execution_id, job_id, workspace_id, queued_at, state, updated_at)
-         values (?, ?, ?, ?, 'queued', now())
+        `insert into execution_slots (execution_id, job_id, workspace_id, queued_at, queue_seq, state, updated_at)
+         values (?, ?, ?, ?, ?, 'queued', now())
          on conflict (execution_id) do nothing`,
-        [e.executionId, e.jobId, e.workspaceId, e.queuedAt],
+        [e.executionId, e.jobId, e.workspaceId, e.queuedAt, e.queueSeq],
       );
       // Rows behind this one stay queued: their own acquire, or a release, admits them.
       await admitNext(em, { jobId: e.jobId, cap: e.cap, admittedBy: e.executionId, upTo: e.executionId });
@@ -84,14 +90,17 @@ async function lockJob(em: EntityManager, jobId: string): Promise<void> {
   await em.execute('select pg_advisory_xact_lock(hashtext(?))', [jobId]);
 }
 
+/** A row's place in its job's queue: rows without a sequence (from before it was recorded) first. */
+const QUEUE_ORDER = 'coalesce(queue_seq, 0), execution_id';
+
 /** Activates the oldest queued rows of the job, as many as the cap has room for. */
 async function admitNext(em: EntityManager, a: { jobId: string; cap: number; admittedBy: string; upTo?: string }): Promise<void> {
-  const upTo = a.upTo ? 'and (queued_at, execution_id) <= (select queued_at, execution_id from execution_slots where execution_id = ?)' : '';
+  const upTo = a.upTo ? `and (${QUEUE_ORDER}) <= (select ${QUEUE_ORDER} from execution_slots where execution_id = ?)` : '';
   await em.execute(
     `update execution_slots s set state = 'active', admitted_by = ?, updated_at = now()
        from (select execution_id from execution_slots
               where job_id = ? and state = 'queued' ${upTo}
-              order by queued_at, execution_id
+              order by ${QUEUE_ORDER}
               limit greatest(0, ? - (select count(*) from execution_slots where job_id = ? and state = 'active'))) n
       where s.execution_id = n.execution_id`,
     [a.admittedBy, a.jobId, ...(a.upTo ? [a.upTo] : []), a.cap, a.jobId],
@@ -102,7 +111,7 @@ async function admittedBy(em: EntityManager, executionId: string): Promise<SlotH
   const rows = await em.execute<{ execution_id: string; job_id: string; workspace_id: string }[]>(
     `select execution_id, job_id, workspace_id from execution_slots
       where admitted_by = ? and state = 'active'
-      order by queued_at, execution_id`,
+      order by ${QUEUE_ORDER}`,
     [executionId],
   );
   return rows.map((r) => ({ executionId: r.execution_id, jobId: r.job_id, workspaceId: r.workspace_id }));

@@ -31,7 +31,7 @@ export interface WorkflowPorts {
   };
   /** max_concurrent_executions: FIFO admission per job. */
   readonly slots: {
-    acquire(e: { executionId: string; jobId: string; workspaceId: string; queuedAt: Date; cap: number }): Promise<{ admitted: boolean; alsoAdmitted: readonly SlotHolder[] }>;
+    acquire(e: { executionId: string; jobId: string; workspaceId: string; queuedAt: Date; queueSeq: number; cap: number }): Promise<{ admitted: boolean; alsoAdmitted: readonly SlotHolder[] }>;
     release(executionId: string, jobId: string, cap: number): Promise<readonly SlotHolder[]>;
   };
 }
@@ -197,7 +197,9 @@ export class ExecutionEngine {
           // Deliveries arrive in stream order but are handled concurrently: taking slots one job at
           // a time, in the order the deliveries came, keeps admission first-in first-out.
           const queuedAt = new Date(loaded.state.queuedAt);
-          const slot = await this.oneAtATime(identity.jobId, () => this.deps.workflows.slots.acquire({ ...identity, queuedAt, cap }));
+          // A queued execution's only event is ExecutionQueued: lastSeq is its stream sequence.
+          const queueSeq = loaded.lastSeq;
+          const slot = await this.oneAtATime(identity.jobId, () => this.deps.workflows.slots.acquire({ ...identity, queuedAt, queueSeq, cap }));
           await Promise.all(slot.alsoAdmitted.map((h) => this.startAdmitted(h)));
           if (!slot.admitted) return ack();
         }

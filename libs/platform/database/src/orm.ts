@@ -8,6 +8,7 @@ import { Migration0005JobContext } from './migrations/0005-job-context';
 import { Migration0006ExecutionSteps } from './migrations/0006-execution-steps';
 import { Migration0007TimersAndSlots } from './migrations/0007-timers-and-slots';
 import { Migration0008ArmedRuns } from './migrations/0008-armed-runs';
+import { Migration0009SlotQueueSequence } from './migrations/0009-slot-queue-sequence';
 
 /** Every migration, in order. Listed explicitly: globs do not survive a build. */
 export const MIGRATIONS = [
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   { name: '0006-execution-steps', class: Migration0006ExecutionSteps },
   { name: '0007-timers-and-slots', class: Migration0007TimersAndSlots },
   { name: '0008-armed-runs', class: Migration0008ArmedRuns },
+  { name: '0009-slot-queue-sequence', class: Migration0009SlotQueueSequence },
 ];
 
 export interface OrmOptions {
