@@ -229,7 +229,7 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
     case 'WithdrawExecution':
       // Once its slot is due the run belongs to the slot, as it would had it been queued only then.
       if (state.status !== 'queued') return ignore(`cannot withdraw an execution that is ${state.status}`, 'stale');
-      if (state.scheduledFor === null || Date.parse(state.scheduledFor) <= Date.parse(command.now)) return ignore('its slot is already due', 'stale');
+      if (!slotAhead(state, command.now)) return ignore('its slot is already due', 'stale');
       return [event('ExecutionWithdrawn', { reason: command.reason })];
     default:
       return assertNever(command);
@@ -237,6 +237,9 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
 }
 
 const stepsOf = (state: Known): readonly StepSpec[] => state.job.steps ?? [];
+
+/** Whether the execution was armed ahead of its schedule slot and the slot is still to come at `now`. */
+const slotAhead = (state: Known, now: string): boolean => state.scheduledFor !== null && Date.parse(state.scheduledFor) > Date.parse(now);
 
 function stepContext(state: Known): StepContext {
   return {
@@ -353,7 +356,7 @@ export function nextAction(state: ExecutionState, now: string): NextAction {
       return { type: 'none' };
     case 'queued':
       // Armed ahead of its slot by the scheduler (lookahead): starts when the slot is due.
-      if (state.scheduledFor !== null && Date.parse(state.scheduledFor) > Date.parse(now)) return { type: 'wait', until: state.scheduledFor };
+      if (slotAhead(state, now)) return { type: 'wait', until: state.scheduledFor! };
       return { type: 'start' };
     case 'running': {
       if (state.attempts.length > 0 && state.nextAttemptAt === null) return { type: 'finish' };

@@ -171,11 +171,7 @@ export class ExecutionEngine {
   private async advance(identity: ExecutionIdentity, loaded: LoadedExecution, ctx: MessageContext): Promise<Disposition> {
     const now = this.deps.now();
     const action = nextAction(loaded.state, now.toISOString());
-    const run = async (command: Parameters<ExecutionStore['execute']>[1]) => {
-      const result = await this.deps.store.execute(identity, command, { now: this.deps.now, loaded });
-      this.remember(result.loaded);
-      return result;
-    };
+    const run = (command: Parameters<ExecutionStore['execute']>[1]) => this.appendFrom(identity, loaded, command);
     switch (action.type) {
       case 'none': {
         this.release(identity.executionId, loaded.position);
@@ -259,6 +255,13 @@ export class ExecutionEngine {
     }
   }
 
+  /** Decides `command` against `loaded` (the view this delivery acts on), appends, and keeps the result in memory. */
+  private async appendFrom(identity: ExecutionIdentity, loaded: LoadedExecution, command: Parameters<ExecutionStore['execute']>[1]) {
+    const result = await this.deps.store.execute(identity, command, { now: this.deps.now, loaded });
+    this.remember(result.loaded);
+    return result;
+  }
+
   /** Sends one attempt of a request job and records its result. */
   private async send(identity: ExecutionIdentity, loaded: LoadedExecution, action: Extract<NextAction, { type: 'send' }>, ctx: MessageContext): Promise<Disposition> {
     const result = await performAttempt(this.deps, {
@@ -277,8 +280,7 @@ export class ExecutionEngine {
       result.kind === 'template_error'
         ? { type: 'FailExecution', error: { code: 'template_error', message: result.message } }
         : { type: 'RecordAttempt', attempt: result.attempt, output: result.output, now: this.deps.now().toISOString(), jitter: this.deps.random() };
-    const outcome = await this.deps.store.execute(identity, () => command, { now: this.deps.now, loaded });
-    this.remember(outcome.loaded);
+    const outcome = await this.appendFrom(identity, loaded, () => command);
     if ('ignored' in outcome) this.deps.logger.debug('attempt result ignored', { execution_id: identity.executionId, reason: outcome.ignored });
     return ack();
   }

@@ -88,7 +88,6 @@ export class JobScheduler {
     const slot = new Date(job.next_run_at);
     const executionId = executionIdForSlot(job.id, slot, new Date(job.updated_at));
     const snapshot = this.snapshot(job);
-    let queued = false;
     if (snapshot === null) {
       // One unusable row must not stall the claim for every other job: skip its slot, loudly.
       this.opts.logger.warn('job has no usable definition; slot skipped', { job_id: job.id, kind: job.kind, slot: slot.toISOString() });
@@ -99,18 +98,17 @@ export class JobScheduler {
           { executionId, workspaceId: job.workspace_id, jobId: job.id, trigger: 'schedule', scheduledFor: slot.toISOString(), job: snapshot },
           () => now,
         );
-        queued = true;
       } catch (error) {
         if (!(error instanceof ConcurrencyConflict)) throw error;
         this.opts.logger.debug('slot was already fired', { job_id: job.id, slot: slot.toISOString() });
-        queued = true;
       }
     }
-    // From the later of the slot and now: at most one catch-up run, then back on schedule.
-    const after = slot.getTime() > now.getTime() ? slot : now;
+    const ahead = slot.getTime() > now.getTime();
     return {
-      next: nextRunAt(job.schedule, { anchor: new Date(job.created_at), after }),
-      armed: queued && slot.getTime() > now.getTime() ? { executionId, slot } : null,
+      // From the later of the slot and now: at most one catch-up run, then back on schedule.
+      next: nextRunAt(job.schedule, { anchor: new Date(job.created_at), after: ahead ? slot : now }),
+      // A skipped slot (no usable definition) armed nothing.
+      armed: snapshot !== null && ahead ? { executionId, slot } : null,
     };
   }
 
