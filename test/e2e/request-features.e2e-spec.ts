@@ -120,7 +120,7 @@ describe('secrets (SPEC §9)', () => {
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ name: 'API_KEY', environment: 'workspace', key_version: 1 });
       expect(JSON.stringify(created.body)).not.toContain(value);
-      expect((await api('POST', '/v1/secrets', { token: account.token, body: { name: 'API_KEY', value: 'x' } })).status).toBe(409);
+      expect((await api('POST', '/v1/secrets', { token: account.token, body: { name: 'API_KEY', value: 'another-value' } })).status).toBe(409);
       const list = await api('GET', '/v1/secrets', { token: account.token });
       expect(list.body.data.map((s: { name: string }) => s.name)).toEqual(['API_KEY']);
       expect(JSON.stringify(list.body)).not.toContain(value);

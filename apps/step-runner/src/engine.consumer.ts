@@ -8,7 +8,7 @@ import { ExecutionEngine, ExecutionStore, declareTopology, executionConsumerOpti
 import { GuardedHttpClient } from '@trigrun/http-client';
 import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm, MetricsRegistry } from '@trigrun/nest';
-import { SECRET_CIPHER, type SecretCipher, SecretsService, redactSecrets, secretNamesIn, substituteSecrets } from '@trigrun/secrets';
+import { SECRET_CIPHER, type SecretCipher, SecretsService, secretNamesIn, secretRedactor, substituteSecrets } from '@trigrun/secrets';
 import type { StepRunnerConfig } from './config';
 
 /** Advances executions: starts them, sends their requests, records attempts and outcomes. */
@@ -29,7 +29,7 @@ export class EngineConsumer extends HostedConsumer {
       store: new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE),
       http: new GuardedHttpClient({ allowlist: config.TRIGRUN_OUTBOUND_ALLOWLIST, userAgent: 'TrigRun/0.1' }),
       secrets,
-      references: { secretNamesIn, substituteSecrets, redactSecrets },
+      references: { secretNamesIn, substituteSecrets, secretRedactor },
       workflows: {
         sealer: {
           seal: (plaintext, aad) => {

@@ -1,4 +1,5 @@
 export * from './secret-cipher';
+export * from './secret-redaction';
 export * from './secret-references';
 export * from './secret.entity';
 export * from './secrets.config';

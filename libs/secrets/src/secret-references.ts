@@ -1,6 +1,6 @@
 /**
- * `secret://name` references in outbound header values, and the redaction that keeps resolved
- * values out of what gets recorded. Pure: the caller loads the values (SecretsService.resolve).
+ * `secret://name` references in outbound header values (the redaction of what comes back is in
+ * secret-redaction.ts). Pure: the caller loads the values (SecretsService.resolve).
  */
 
 /** Secret names: letters, digits, `_`, `.` and `-`, 1 to 128 characters. */
@@ -53,30 +53,3 @@ export function substituteSecrets(
   );
   return { headers: substituted, missing: [...missing] };
 }
-
-/** Values shorter than this are not redacted: replacing every "on" or "1" would mangle the text and hide nothing. */
-export const MIN_REDACTED_LENGTH = 4;
-export const REDACTED = '[redacted]';
-
-/**
- * Replaces every occurrence of each secret value in `text` with `[redacted]`: applied to response
- * body previews and response headers, so a target that echoes a secret back (httpbin-style) does
- * not put it into an execution record. Besides the raw value it also catches the value as it
- * appears inside a JSON string and percent-encoded, the two ways an echo most often re-encodes it.
- * One pass over the text, longest candidate first, so overlapping values redact fully and the
- * marker itself is never re-scanned.
- */
-export function redactSecrets(text: string, values: readonly string[]): string {
-  const candidates = new Set<string>();
-  for (const value of values) {
-    if (value.length < MIN_REDACTED_LENGTH) continue;
-    candidates.add(value);
-    candidates.add(JSON.stringify(value).slice(1, -1));
-    candidates.add(encodeURIComponent(value));
-  }
-  if (candidates.size === 0 || text === '') return text;
-  const alternatives = [...candidates].sort((a, b) => b.length - a.length).map(escapeRegExp);
-  return text.replace(new RegExp(alternatives.join('|'), 'g'), REDACTED);
-}
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -78,12 +78,12 @@ describe('SecretsService (real Postgres)', () => {
 
   it('refuses a duplicate name with 409, and lets two workspaces use the same name', async () => {
     const owner = await workspace();
-    await service.create(owner, { name: 'DUP', value: 'first' });
-    const error = await apiError(service.create({ ...owner, role: 'admin' }, { name: 'DUP', value: 'second' }));
+    await service.create(owner, { name: 'DUP', value: 'first-value' });
+    const error = await apiError(service.create({ ...owner, role: 'admin' }, { name: 'DUP', value: 'second-value' }));
     expect(error.status).toBe(409);
     expect(error.code).toBe('conflict');
     expect(error.message).not.toContain('second');
-    await expect(service.create(await workspace(), { name: 'DUP', value: 'elsewhere' })).resolves.toMatchObject({ name: 'DUP' });
+    await expect(service.create(await workspace(), { name: 'DUP', value: 'elsewhere-value' })).resolves.toMatchObject({ name: 'DUP' });
   });
 
   it('answers 409 to every loser of a race on one name; exactly one row is stored', async () => {
@@ -113,22 +113,28 @@ describe('SecretsService (real Postgres)', () => {
 
   it('lets only owners and admins write', async () => {
     const member = await workspace('member');
-    expect((await apiError(service.create(member, { name: 'NOPE', value: 'value' }))).status).toBe(403);
+    expect((await apiError(service.create(member, { name: 'NOPE', value: 'long-enough-value' }))).status).toBe(403);
     expect((await apiError(service.remove(member, 'sec_x'))).status).toBe(403);
     const { rows } = await sql.query('select count(*)::int as n from secrets where workspace_id = $1', [member.workspaceId]);
     expect(rows[0].n).toBe(0);
   });
 
   it.each([
-    ['a name with a colon', { name: 'a:b', value: 'v' }, 'name'],
-    ['a name of 129 characters', { name: 'n'.repeat(129), value: 'v' }, 'name'],
+    ['a name with a colon', { name: 'a:b', value: 'valid-value' }, 'name'],
+    ['a name of 129 characters', { name: 'n'.repeat(129), value: 'valid-value' }, 'name'],
     ['an empty value', { name: 'OK', value: '' }, 'value'],
+    ['a value of 7 characters (too short to protect anything or to redact)', { name: 'OK', value: 'abc1234' }, 'value'],
     ['a value of 16385 characters', { name: 'OK', value: 'v'.repeat(16_385) }, 'value'],
+    ['a value outside ASCII (it would reach the target as other bytes)', { name: 'OK', value: 'pässwörd-1234' }, 'value'],
+    ['a value with a line break (no header can carry it)', { name: 'OK', value: 'token-1234\r\nX-Injected: 1' }, 'value'],
+    ['a value with a NUL', { name: 'OK', value: 'token-1234\u0000' }, 'value'],
+    ['a value that is not a string', { name: 'OK', value: 12345678 as unknown as string }, 'value'],
   ])('refuses %s with 400 and stores nothing', async (_case, input, field) => {
     const owner = await workspace();
     const error = await apiError(service.create(owner, input));
     expect(error.status).toBe(400);
     expect(error.details).toEqual({ fields: [expect.objectContaining({ field })] });
+    if (typeof input.value === 'string' && input.value.length > 0) expect(JSON.stringify(error.details)).not.toContain(input.value.slice(0, 7));
     const { rows } = await sql.query('select count(*)::int as n from secrets where workspace_id = $1', [owner.workspaceId]);
     expect(rows[0].n).toBe(0);
   });
@@ -136,13 +142,27 @@ describe('SecretsService (real Postgres)', () => {
   it('resolves the named secrets of one workspace to their values', async () => {
     const owner = await workspace();
     const other = await workspace();
-    await service.create(owner, { name: 'API_TOKEN', value: 'tok-123 $& "quoted" ü' });
-    await service.create(owner, { name: 'USER', value: 'ada' });
+    await service.create(owner, { name: 'API_TOKEN', value: 'tok-123 $& "quoted"\t~' });
+    await service.create(owner, { name: 'USER', value: 'ada-lovelace' });
     await service.create(other, { name: 'OTHERS', value: 'not yours' });
 
     const values = await service.resolve(owner.workspaceId, ['API_TOKEN', 'USER', 'OTHERS', 'MISSING', 'API_TOKEN', 'bad:name']);
-    expect(Object.fromEntries(values)).toEqual({ API_TOKEN: 'tok-123 $& "quoted" ü', USER: 'ada' });
+    expect(Object.fromEntries(values)).toEqual({ API_TOKEN: 'tok-123 $& "quoted"\t~', USER: 'ada-lovelace' });
     expect((await service.resolve(owner.workspaceId, [])).size).toBe(0);
+  });
+
+  it('still resolves a short value stored before the 8-character rule (the redactor redacts it whatever its length)', async () => {
+    const owner = await workspace();
+    const cipher = new SecretCipher({ current: { version: 1, key: KEY_1 }, previous: new Map() });
+    const sealed = cipher.encrypt('ada', secretAad(owner.workspaceId, 'LEGACY'));
+    await sql.query('insert into secrets (id, workspace_id, name, ciphertext, key_version, created_at) values ($1, $2, $3, $4, $5, now())', [
+      `sec_${ulid()}`,
+      owner.workspaceId,
+      'LEGACY',
+      sealed.ciphertext,
+      sealed.keyVersion,
+    ]);
+    expect(Object.fromEntries(await service.resolve(owner.workspaceId, ['LEGACY']))).toEqual({ LEGACY: 'ada' });
   });
 
   it('refuses to decrypt a row copied into another workspace', async () => {
@@ -198,7 +218,7 @@ describe('SecretsService (real Postgres)', () => {
 
   it('removes a workspace’s secrets with the workspace', async () => {
     const owner = await workspace();
-    await service.create(owner, { name: 'CASCADE', value: 'value' });
+    await service.create(owner, { name: 'CASCADE', value: 'cascade-value' });
     await sql.query('delete from workspaces where id = $1', [owner.workspaceId]);
     const { rows } = await sql.query('select count(*)::int as n from secrets where workspace_id = $1', [owner.workspaceId]);
     expect(rows[0].n).toBe(0);

@@ -11,6 +11,26 @@ import { Secret, type SecretApi, secretView } from './secret.entity';
 export const SECRET_CIPHER = Symbol('SECRET_CIPHER');
 
 export const MAX_SECRET_VALUE_LENGTH = 16_384;
+/**
+ * Shorter values are refused (docs/secrets.md): a credential that short protects nothing, and
+ * redacting it from responses would mangle ordinary text. Values stored before the rule are still
+ * redacted whatever their length.
+ */
+export const MIN_SECRET_VALUE_LENGTH = 8;
+/**
+ * What an HTTP header value carries (RFC 9110 field-value without the obsolete non-ASCII bytes):
+ * a secret is only ever sent in one, and a value outside it would fail at send time or reach the
+ * target as other bytes than the ones the redactor looks for.
+ */
+export const SECRET_VALUE_PATTERN = /^[\t\x20-\x7e]*$/;
+export const SECRET_VALUE_RULE = `must be ${MIN_SECRET_VALUE_LENGTH} to ${MAX_SECRET_VALUE_LENGTH} characters of printable ASCII (space and tab allowed), as sent in a header value`;
+
+/** The problem with a secret value, or null. Never echoes the value. */
+export function secretValueProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return SECRET_VALUE_RULE;
+  if (value.length < MIN_SECRET_VALUE_LENGTH || value.length > MAX_SECRET_VALUE_LENGTH || !SECRET_VALUE_PATTERN.test(value)) return SECRET_VALUE_RULE;
+  return null;
+}
 
 /**
  * What a ciphertext is bound to. A row copied to another workspace, or renamed, no longer
@@ -33,9 +53,8 @@ export class SecretsService {
     if (typeof input.name !== 'string' || !SECRET_NAME_PATTERN.test(input.name)) {
       problems.push({ field: 'name', message: 'must be 1-128 characters of letters, digits, _, . and -' });
     }
-    if (typeof input.value !== 'string' || input.value.length < 1 || input.value.length > MAX_SECRET_VALUE_LENGTH) {
-      problems.push({ field: 'value', message: `must be a string of 1 to ${MAX_SECRET_VALUE_LENGTH} characters` });
-    }
+    const valueProblem = secretValueProblem(input.value);
+    if (valueProblem) problems.push({ field: 'value', message: valueProblem });
     if (problems.length > 0) throw ApiError.validation(problems);
 
     const em = this.orm.em.fork();

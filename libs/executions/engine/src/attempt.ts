@@ -4,6 +4,18 @@ import type { OutboundRequest, OutboundResult } from '@trigrun/http-client';
 export const BODY_PREVIEW_BYTES = 64 * 1024;
 export const EXECUTION_ID_HEADER = 'X-Cron-Service-Execution-Id';
 
+/**
+ * The redaction step of @trigrun/secrets (`secretRedactor`), described here by its shape so this
+ * lib stays free of that lib's Nest and ORM parts. docs/secrets.md says what it catches.
+ */
+export interface Redactor {
+  /** False when the send used no secret: everything passes unchanged. */
+  readonly active: boolean;
+  text(text: string): string;
+  /** A parsed or rendered value: keys, strings and numbers, at any depth. */
+  value(value: unknown): unknown;
+}
+
 /** The outbound request of one attempt: the job's request plus the platform's headers. */
 export function outboundRequestOf(request: RequestSpec, executionId: string): OutboundRequest {
   const headers: Record<string, string> = { ...request.headers, [EXECUTION_ID_HEADER]: executionId };
@@ -59,6 +71,26 @@ export function attemptRecordOf(number: number, startedAt: Date, result: Outboun
     case 'invalid_url':
       return { ...base, status: 'CONNECTION_ERROR', statusCode: null, bodyPreview: null, responseHeaders: {}, errorClass: 'InvalidUrl', errorMessage: result.message };
   }
+}
+
+/**
+ * The guarded client's result as the engine may use it: body, header names and values, messages
+ * and the final URL with every spelling of the send's secrets redacted. The whole body is redacted
+ * before anything reads or cuts it, so a secret across the 64 KiB preview boundary cannot leave its
+ * first characters in the preview, and matchers, output templates and `extract` see what is recorded.
+ */
+export function redactedResult(result: OutboundResult, redact: Redactor): OutboundResult {
+  if (!redact.active) return result;
+  if (result.kind !== 'response') return { ...result, message: redact.text(result.message) };
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers)) {
+    const key = redact.text(name);
+    const redacted = redact.text(value);
+    // Two names that redact alike are joined as a repeated header is; fromEntries-like, `__proto__` stays a header.
+    const joined = Object.prototype.hasOwnProperty.call(headers, key) ? `${headers[key]}, ${redacted}` : redacted;
+    Object.defineProperty(headers, key, { value: joined, enumerable: true, writable: true, configurable: true });
+  }
+  return { ...result, headers, body: Buffer.from(redact.text(result.body.toString('utf8'))), finalUrl: redact.text(result.finalUrl) };
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { AttemptRecord, ExecutionVariables, RequestSpec } from '@trigrun/execution-contracts';
-import type { GuardedHttpClient } from '@trigrun/http-client';
+import type { GuardedHttpClient, OutboundRequest, OutboundResult } from '@trigrun/http-client';
 import { type ResponseMatcher, evaluateMatcher, renderOutputTemplate } from '@trigrun/response-matching';
 import { TemplateError, renderRequest } from '@trigrun/templating';
-import { attemptRecordOf, outboundRequestOf } from './attempt';
+import { type Redactor, attemptRecordOf, outboundRequestOf, redactedResult } from './attempt';
 
 /** Secret values by name, decrypted at send time and never written anywhere. */
 export interface SecretResolver {
@@ -13,7 +13,8 @@ export interface SecretResolver {
 export interface SecretReferences {
   secretNamesIn(headers: Record<string, string>): string[];
   substituteSecrets(headers: Record<string, string>, lookup: ReadonlyMap<string, string>): { headers: Record<string, string>; missing: string[] };
-  redactSecrets(text: string, values: readonly string[]): string;
+  /** The one redaction step (docs/secrets.md) for everything a send that used `values` yields. */
+  secretRedactor(values: readonly string[]): Redactor;
 }
 
 export type AttemptResult =
@@ -33,8 +34,8 @@ export interface AttemptInput {
 /**
  * One attempt of a request, SPEC §4, §5, §9 and §14 in order: render templates with the
  * execution's fixed variables (so every retry sends the same values), substitute secrets into
- * header values, send through the guarded client, redact secret values from what is recorded,
- * evaluate the response matcher, and render the output template of a success.
+ * header values, send through the guarded client (sendWithSecrets: what comes back is already
+ * redacted), evaluate the response matcher, and render the output template of a success.
  */
 export async function performAttempt(
   deps: { http: GuardedHttpClient; secrets: SecretResolver; references: SecretReferences; now: () => Date },
@@ -48,37 +49,59 @@ export async function performAttempt(
     if (error instanceof TemplateError) return { kind: 'template_error', message: error.message };
     throw error;
   }
-  const { headers, missing, secretValues } = await withSecrets(deps, input.workspaceId, input.request.headers, rendered.headers);
-
-  const startedAt = deps.now();
-  const result = await deps.http.send({ ...outboundRequestOf({ ...rendered, headers }, input.executionId), signal: input.signal });
-  let attempt = attemptRecordOf(input.number, startedAt, result, input.request.success_statuses);
+  const sent = await sendWithSecrets(deps, {
+    workspaceId: input.workspaceId,
+    storedHeaders: input.request.headers,
+    renderedHeaders: rendered.headers,
+    outbound: (headers) => ({ ...outboundRequestOf({ ...rendered, headers }, input.executionId), signal: input.signal }),
+  });
+  let attempt = attemptRecordOf(input.number, sent.startedAt, sent.result, input.request.success_statuses);
   let output: unknown = null;
-  if (result.kind === 'response') {
-    const body = result.body.toString('utf8');
-    attempt = withMatcher(attempt, input.request.response_matcher, result, body);
+  if (sent.result.kind === 'response') {
+    const body = sent.result.body.toString('utf8');
+    attempt = withMatcher(attempt, input.request.response_matcher, sent.result, body);
     if (attempt.status === 'SUCCESS' && input.outputTemplate !== undefined && input.outputTemplate !== null) {
-      output = renderOutputTemplate(input.outputTemplate, body, scope);
+      // Redacted again once rendered: a `$.path` leaf reads the parsed body, where a JSON string
+      // may spell a secret with \u escapes that the text did not show.
+      output = sent.redact.value(renderOutputTemplate(input.outputTemplate, body, scope));
     }
   }
-  return { kind: 'attempt', attempt: withSecretsAccounted(attempt, secretValues, missing, deps.references), output };
+  return { kind: 'attempt', attempt: recordedAttempt(attempt, sent), output };
+}
+
+/** A send's response, already redacted, and the redactor for whatever is derived from it later. */
+export interface SentRequest {
+  readonly startedAt: Date;
+  readonly result: OutboundResult;
+  readonly redact: Redactor;
+  /** `secret://` names with no secret in the workspace, sent as literal text. */
+  readonly missing: readonly string[];
 }
 
 /**
- * `secret://` references substituted into rendered header values. The names come from the stored
- * headers, never from rendered values: a rendered value that happens to read "secret://x" must
- * not pull a secret in.
+ * The only place where the engine holds secret values: it resolves the `secret://` names of the
+ * stored headers, substitutes them into the rendered ones, sends, and redacts the response before
+ * returning it. The unredacted response never leaves this function; the values leave it only
+ * inside the redactor. The names come from the stored headers, never from rendered values: a
+ * rendered value that happens to read "secret://x" must not pull a secret in.
  */
-export async function withSecrets(
-  deps: { secrets: SecretResolver; references: SecretReferences },
-  workspaceId: string,
-  storedHeaders: Readonly<Record<string, string>>,
-  renderedHeaders: Readonly<Record<string, string>>,
-): Promise<{ headers: Record<string, string>; missing: string[]; secretValues: string[] }> {
-  const names = deps.references.secretNamesIn(storedHeaders as Record<string, string>);
-  const values = names.length > 0 ? await deps.secrets.resolve(workspaceId, names) : new Map<string, string>();
-  const { headers, missing } = deps.references.substituteSecrets(renderedHeaders as Record<string, string>, values);
-  return { headers, missing, secretValues: [...values.values()] };
+export async function sendWithSecrets(
+  deps: { http: GuardedHttpClient; secrets: SecretResolver; references: SecretReferences; now: () => Date },
+  input: {
+    workspaceId: string;
+    storedHeaders: Readonly<Record<string, string>>;
+    renderedHeaders: Readonly<Record<string, string>>;
+    /** The request to send, given the headers with secrets substituted. */
+    outbound: (headers: Record<string, string>) => OutboundRequest;
+  },
+): Promise<SentRequest> {
+  const names = deps.references.secretNamesIn(input.storedHeaders as Record<string, string>);
+  const values = names.length > 0 ? await deps.secrets.resolve(input.workspaceId, names) : new Map<string, string>();
+  const { headers, missing } = deps.references.substituteSecrets(input.renderedHeaders as Record<string, string>, values);
+  const redact = deps.references.secretRedactor([...values.values()]);
+  const startedAt = deps.now();
+  const result = await deps.http.send(input.outbound(headers));
+  return { startedAt, result: redactedResult(result, redact), redact, missing };
 }
 
 /** A successful attempt whose response breaks a matcher rule becomes MATCH_FAILED, naming the rule. */
@@ -88,17 +111,12 @@ export function withMatcher(attempt: AttemptRecord, matcher: unknown, result: { 
   return match.ok ? attempt : { ...attempt, status: 'MATCH_FAILED', errorClass: 'MatchFailed', errorMessage: `response matcher failed: ${match.rule}` };
 }
 
-/** What is recorded of an attempt that used secrets: their values redacted (a target may echo them), the missing ones listed. */
-export function withSecretsAccounted(attempt: AttemptRecord, secretValues: readonly string[], missing: readonly string[], refs: SecretReferences): AttemptRecord {
-  let recorded = attempt;
-  if (secretValues.length > 0) {
-    const redact = (text: string) => refs.redactSecrets(text, secretValues);
-    recorded = {
-      ...recorded,
-      bodyPreview: recorded.bodyPreview === null ? null : redact(recorded.bodyPreview),
-      responseHeaders: Object.fromEntries(Object.entries(recorded.responseHeaders).map(([k, v]) => [k, redact(v)])),
-      errorMessage: recorded.errorMessage === null ? null : redact(recorded.errorMessage),
-    };
-  }
-  return missing.length > 0 ? { ...recorded, missingSecrets: [...missing] } : recorded;
+/**
+ * The attempt as recorded: its preview and headers came from the redacted response; its error
+ * message is redacted once more, as a matcher rule quotes values it parsed from the body (where a
+ * secret may be spelled with \u escapes). The missing secrets are listed.
+ */
+export function recordedAttempt(attempt: AttemptRecord, sent: Pick<SentRequest, 'redact' | 'missing'>): AttemptRecord {
+  const recorded = attempt.errorMessage === null ? attempt : { ...attempt, errorMessage: sent.redact.text(attempt.errorMessage) };
+  return sent.missing.length > 0 ? { ...recorded, missingSecrets: [...sent.missing] } : recorded;
 }

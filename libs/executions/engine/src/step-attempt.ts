@@ -1,7 +1,7 @@
 import type { AttemptRecord, HttpStepSpec } from '@trigrun/execution-contracts';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { attemptRecordOf, outboundRequestOf } from './attempt';
-import { type SecretReferences, type SecretResolver, withMatcher, withSecrets, withSecretsAccounted } from './request-attempt';
+import { type SecretReferences, type SecretResolver, recordedAttempt, sendWithSecrets, withMatcher } from './request-attempt';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
@@ -20,38 +20,45 @@ export interface StepAttemptInput {
  * One attempt of an http step (SPEC §3, §8, §9, §14): secrets substituted into the recorded header
  * values (names come from the step definition, never from rendered text), the platform's headers
  * added (`X-Cron-Service-Execution-Id`, `Idempotency-Key: <execution_id>:<step_id>`), sent through
- * the guarded client, secret values redacted from what is recorded, the matcher evaluated. Returns
- * the attempt and the parsed body (JSON when it parses, else text) for `extract`.
+ * the guarded client (sendWithSecrets: what comes back is already redacted), the matcher evaluated.
+ * Returns the attempt and the parsed body (JSON when it parses, else text) for `extract`.
  */
 export async function performStepAttempt(
   deps: { http: GuardedHttpClient; secrets: SecretResolver; references: SecretReferences; now: () => Date },
   input: StepAttemptInput,
 ): Promise<{ attempt: AttemptRecord; responseBody: unknown }> {
   const { step } = input;
-  const { headers, missing, secretValues } = await withSecrets(deps, input.workspaceId, step.headers, input.request.headers);
-  const outbound = outboundRequestOf(
-    {
-      url: input.request.url,
-      method: step.method,
-      headers: { ...headers, [IDEMPOTENCY_KEY_HEADER]: `${input.executionId}:${step.id}` },
-      body: input.request.body,
-      timeout_seconds: step.timeout_seconds,
-      success_statuses: step.success_statuses,
-    },
-    input.executionId,
-  );
-  const startedAt = deps.now();
-  const result = await deps.http.send({ ...outbound, timeoutMs: input.timeoutMs, signal: input.signal });
-  let attempt = attemptRecordOf(input.number, startedAt, result, step.success_statuses);
+  const sent = await sendWithSecrets(deps, {
+    workspaceId: input.workspaceId,
+    storedHeaders: step.headers,
+    renderedHeaders: input.request.headers,
+    outbound: (headers) => ({
+      ...outboundRequestOf(
+        {
+          url: input.request.url,
+          method: step.method,
+          headers: { ...headers, [IDEMPOTENCY_KEY_HEADER]: `${input.executionId}:${step.id}` },
+          body: input.request.body,
+          timeout_seconds: step.timeout_seconds,
+          success_statuses: step.success_statuses,
+        },
+        input.executionId,
+      ),
+      timeoutMs: input.timeoutMs,
+      signal: input.signal,
+    }),
+  });
+  let attempt = attemptRecordOf(input.number, sent.startedAt, sent.result, step.success_statuses);
   let responseBody: unknown = null;
-  if (result.kind === 'response') {
-    // The body is redacted before anything reads it: extracted values flow into the context and events.
-    let text = result.body.toString('utf8');
-    if (secretValues.length > 0) text = deps.references.redactSecrets(text, secretValues);
-    attempt = withMatcher(attempt, step.response_matcher, result, text);
-    responseBody = parseBody(text);
+  if (sent.result.kind === 'response') {
+    const text = sent.result.body.toString('utf8');
+    attempt = withMatcher(attempt, step.response_matcher, sent.result, text);
+    // The text was redacted; the parsed value is redacted again, as a JSON string can spell a
+    // secret with \u escapes that only parsing reveals. Extracted values flow into the context,
+    // the context store and events from here.
+    responseBody = sent.redact.value(parseBody(text));
   }
-  return { attempt: withSecretsAccounted(attempt, secretValues, missing, deps.references), responseBody };
+  return { attempt: recordedAttempt(attempt, sent), responseBody };
 }
 
 function parseBody(text: string): unknown {
