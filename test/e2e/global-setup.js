@@ -5,5 +5,8 @@ const { startPlatform } = require('../../tools/harness.cjs');
 module.exports = async () => {
   const platform = await startPlatform({ label: 'e2e', verbose: !!process.env.TRIGRUN_E2E_VERBOSE });
   process.env.TRIGRUN_E2E_BASE_URL = platform.baseUrl;
+  // For specs that look past the API at what the platform stored (secret-redaction.e2e-spec.ts).
+  process.env.TRIGRUN_E2E_NAMESPACE = platform.namespace;
+  process.env.TRIGRUN_E2E_DATABASE_URL = `${platform.pgBase}/${platform.database}`;
   globalThis.__TRIGRUN_PLATFORM__ = platform;
 };
