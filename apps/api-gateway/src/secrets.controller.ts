@@ -12,7 +12,9 @@ export class SecretsController {
   constructor(private readonly secrets: SecretsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Store an encrypted secret; the value is never returned. To change a value, delete and re-create.' })
+  @ApiOperation({
+    summary: 'Store an encrypted secret (8 to 16384 characters of printable ASCII); the value is never returned. To change a value, delete and re-create.',
+  })
   create(@CurrentPrincipal() principal: Principal, @Body() body: CreateSecretDto) {
     return this.secrets.create(principal, body);
   }

@@ -7,7 +7,11 @@ import { EXECUTION_ID_HEADER, attemptRecordOf } from './attempt';
 
 const CALLBACK_TIMEOUT_MS = 30_000;
 
-/** The body POSTed to on_success_url / on_failure_url (SPEC §2). */
+/**
+ * The body POSTed to on_success_url / on_failure_url (SPEC §2). Built from the events alone, which
+ * hold only redacted values of whatever a send yielded (docs/secrets.md): no secret reaches a
+ * callback receiver, and nothing here may add a value from anywhere else.
+ */
 export function callbackBody(events: readonly ExecutionEvent[]): CallbackBody | null {
   const queued = events.find((e) => e.type === 'ExecutionQueued');
   const started = events.find((e) => e.type === 'ExecutionStarted');
