@@ -176,3 +176,23 @@ describe('secretRedactor.value: after parsing', () => {
     expect(redactor.value(true)).toBe(true);
   });
 });
+
+describe('secretRedactor.text on a text cut short (a body read up to the size limit)', () => {
+  const redactor = secretRedactor([SECRET]);
+
+  it.each([
+    ['the raw value cut after 1 character', `body ${SECRET.slice(0, 1)}`],
+    ['the raw value cut after 5 characters', `body ${SECRET.slice(0, 5)}`],
+    ['the raw value cut one before its end', `body ${SECRET.slice(0, -1)}`],
+    ['its percent-encoding cut', `body ${encodeURIComponent(SECRET).slice(0, 9)}`],
+    ['its base64 cut', `body ${b64(SECRET).slice(0, 6)}`],
+  ])('redacts %s', (_case, text) => {
+    expect(redactor.text(text, { cut: true })).toBe(`body ${REDACTED}`);
+  });
+
+  it('leaves the end alone when the text was not cut, or ends in no beginning of a secret', () => {
+    expect(redactor.text(`body ${SECRET.slice(0, 5)}`)).toBe(`body ${SECRET.slice(0, 5)}`);
+    expect(redactor.text('body xyz', { cut: true })).toBe('body xyz');
+    expect(redactor.text(`a ${SECRET} b ${SECRET}`, { cut: true })).toBe(`a ${REDACTED} b ${REDACTED}`);
+  });
+});

@@ -17,8 +17,12 @@ const MIN_BASE64_CORE_LENGTH = 8;
 export interface Redactor {
   /** False when the send used no secret: every method is then the identity (no copy, no scan). */
   readonly active: boolean;
-  /** Every spelling of every secret in `text` replaced by `[redacted]`, in one pass, longest first; overlapping finds become one marker. */
-  text(text: string): string;
+  /**
+   * Every spelling of every secret in `text` replaced by `[redacted]`, in one pass, longest first;
+   * overlapping finds become one marker. `cut`: the text was cut short (a body read up to its size
+   * limit), so a spelling's beginning at its very end is redacted too.
+   */
+  text(text: string, opts?: { cut?: boolean }): string;
   /**
    * A parsed JSON value (or anything built from one) with every key, string and number redacted
    * as `text` does. Catches what only parsing reveals, such as `\u0073k_…` in a JSON string.
@@ -41,7 +45,11 @@ export function secretRedactor(values: readonly string[]): Redactor {
   candidates.delete('');
   if (candidates.size === 1) return NO_REDACTION;
   const spellings = [...candidates];
-  const text = (input: string): string => (input === '' ? input : redactRuns(input, spellings));
+  const text = (input: string, opts?: { cut?: boolean }): string => {
+    if (input === '') return input;
+    const redacted = redactRuns(input, spellings);
+    return opts?.cut ? redactCutTail(redacted, spellings) : redacted;
+  };
   const leaf = (input: unknown): unknown => {
     if (typeof input === 'string') return text(input);
     if (typeof input === 'number' || typeof input === 'bigint') {
@@ -221,4 +229,24 @@ function redactRuns(input: string, spellings: readonly string[]): string {
     [start, end] = [s, e];
   }
   return out + input.slice(copied, start) + REDACTED + input.slice(end);
+}
+
+/**
+ * A text cut short can end in the first characters of a spelling: those go too (the longest such
+ * beginning, whichever spelling it belongs to). Only what follows the last marker is looked at.
+ */
+function redactCutTail(input: string, spellings: readonly string[]): string {
+  const marker = input.lastIndexOf(REDACTED);
+  const floor = marker >= 0 ? marker + REDACTED.length : 0;
+  let from = input.length;
+  for (const spelling of spellings) {
+    if (spelling === REDACTED) continue;
+    for (let at = Math.max(floor, input.length - spelling.length + 1); at < from; at++) {
+      if (input.charCodeAt(at) === spelling.charCodeAt(0) && spelling.startsWith(input.slice(at))) {
+        from = at;
+        break;
+      }
+    }
+  }
+  return from === input.length ? input : input.slice(0, from) + REDACTED;
 }

@@ -11,7 +11,8 @@ export const EXECUTION_ID_HEADER = 'X-Cron-Service-Execution-Id';
 export interface Redactor {
   /** False when the send used no secret: everything passes unchanged. */
   readonly active: boolean;
-  text(text: string): string;
+  /** `cut`: the text was cut short, so the beginning of a secret at its very end goes too. */
+  text(text: string, opts?: { cut?: boolean }): string;
   /** A parsed or rendered value: keys, strings and numbers, at any depth. */
   value(value: unknown): unknown;
 }
@@ -77,7 +78,8 @@ export function attemptRecordOf(number: number, startedAt: Date, result: Outboun
  * The guarded client's result as the engine may use it: body, header names and values, messages
  * and the final URL with every spelling of the send's secrets redacted. The whole body is redacted
  * before anything reads or cuts it, so a secret across the 64 KiB preview boundary cannot leave its
- * first characters in the preview, and matchers, output templates and `extract` see what is recorded.
+ * first characters in the preview (nor one across the client's 1 MiB limit, see `cut`), and
+ * matchers, output templates and `extract` see what is recorded.
  */
 export function redactedResult(result: OutboundResult, redact: Redactor): OutboundResult {
   if (!redact.active) return result;
@@ -90,7 +92,9 @@ export function redactedResult(result: OutboundResult, redact: Redactor): Outbou
     const joined = Object.prototype.hasOwnProperty.call(headers, key) ? `${headers[key]}, ${redacted}` : redacted;
     Object.defineProperty(headers, key, { value: joined, enumerable: true, writable: true, configurable: true });
   }
-  return { ...result, headers, body: Buffer.from(redact.text(result.body.toString('utf8'))), finalUrl: redact.text(result.finalUrl) };
+  // A body cut at the client's size limit may end in the first characters of a secret.
+  const body = Buffer.from(redact.text(result.body.toString('utf8'), { cut: result.truncated }));
+  return { ...result, headers, body, finalUrl: redact.text(result.finalUrl) };
 }
 
 /**

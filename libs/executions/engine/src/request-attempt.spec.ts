@@ -175,3 +175,12 @@ describe('performStepAttempt (workflow http steps)', () => {
     expectNoSecret({ attempt, responseBody });
   });
 });
+
+describe('a body cut at the client size limit', () => {
+  it('loses the beginning of a secret it ends in', async () => {
+    const body = 'b'.repeat(1000) + SECRET.slice(0, 7);
+    const { http } = echoingHttp(() => ({ body: Buffer.from(body), truncated: true }));
+    const { attempt } = await attemptOf(http);
+    expect(attempt.bodyPreview).toBe('b'.repeat(1000) + REDACTED);
+  });
+});
