@@ -18,9 +18,10 @@ export interface Redactor {
   /** False when the send used no secret: every method is then the identity (no copy, no scan). */
   readonly active: boolean;
   /**
-   * Every spelling of every secret in `text` replaced by `[redacted]`, in one pass, longest first;
-   * overlapping finds become one marker. `cut`: the text was cut short (a body read up to its size
-   * limit), so a spelling's beginning at its very end is redacted too.
+   * Every occurrence of every spelling of every secret in `text` replaced by `[redacted]`, in one
+   * pass: the longest spelling wins where several start, and overlapping finds become one marker.
+   * `cut`: the text was cut short (a body read up to its size limit), so a spelling's beginning at
+   * its very end is redacted too.
    */
   text(text: string, opts?: { cut?: boolean }): string;
   /**
