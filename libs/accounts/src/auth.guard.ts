@@ -26,7 +26,7 @@ export class AuthGuard implements CanActivate {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw ApiError.unauthorized('Send Authorization: Bearer <token>');
     const principal = await this.accounts.authenticate(match[1]);
-    if (!principal) throw ApiError.unauthorized('The token is invalid, expired or revoked');
+    if (!principal) throw ApiError.unauthorized('The token is invalid, expired or revoked, or its user is no longer a member of the workspace');
     // Switching workspaces is a read of one's own memberships, allowed to every role.
     if (principal.role === 'member' && !READ_METHODS.has(request.method) && !request.url.startsWith('/v1/auth/switch-workspace')) {
       throw ApiError.forbidden('Members have read-only access');
