@@ -55,7 +55,7 @@ function holdNextFill(client: RedisClient, fragment: string) {
 }
 
 /** A TCP relay to Redis that the test can cut, so a client sees Redis go away for real. */
-async function cuttableRedis(): Promise<{ url: string; cut: () => Promise<void> }> {
+async function cuttableRedis(): Promise<{ url: string; cut: () => Promise<void>; restore: () => Promise<void> }> {
   const target = new URL(REDIS_URL);
   const sockets = new Set<Socket>();
   const server: Server = createServer((inbound) => {
@@ -75,6 +75,7 @@ async function cuttableRedis(): Promise<{ url: string; cut: () => Promise<void> 
       for (const socket of sockets) socket.destroy();
       await closed;
     },
+    restore: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
   };
 }
 
@@ -232,6 +233,31 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
       // The client repeats the DELETE (here through a replica that reaches Redis): done.
       await replicaB.revokeApiToken(owner.principal, created.id);
       await expect(replicaA.authenticate(created.token)).resolves.toBeNull();
+    });
+
+    it('during a revoke: the replica completes the invalidation itself once Redis is back, without the client repeating it', async () => {
+      const owner = await account('heal');
+      const created = await replicaB.createApiToken(owner.principal, 'heal');
+      const relay = await cuttableRedis();
+      const viaRelay = createRedis(relay.url, NAMESPACE);
+      extraClients.push(viaRelay);
+      await viaRelay.connect();
+      const cutOff = new AccountsService(orm, viaRelay, CONFIG);
+      await expect(cutOff.authenticate(created.token)).resolves.toMatchObject({ via: 'api_token' });
+
+      await relay.cut();
+      expect((await rejection(cutOff.revokeApiToken(owner.principal, created.id))).status).toBe(503);
+      expect(await cachedEntries(`pat:${hashToken(created.token)}`)).toHaveLength(1);
+
+      await relay.restore();
+      const deadline = performance.now() + 10_000;
+      while ((await cachedEntries(`pat:${hashToken(created.token)}`)).length > 0 && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await cachedEntries(`pat:${hashToken(created.token)}`)).toEqual([]);
+      expect(await cachedEntries(`pat-revoked:${hashToken(created.token)}`)).toHaveLength(1);
+      await expect(replicaA.authenticate(created.token)).resolves.toBeNull();
+      await relay.cut();
     });
 
     it('during authentication: the database answers, for tokens and memberships, and nothing stale is used', async () => {

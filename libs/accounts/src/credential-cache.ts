@@ -108,13 +108,15 @@ interface GuardedCommands {
  * connected) and the caller reads the database and does not fill, so authentication never falls
  * back to an entry it could not check. An invalidation that fails throws CacheUnavailableError;
  * the change is committed but must not answer success (an entry may survive), and repeating the
- * change repeats the invalidation.
+ * change repeats the invalidation; the replica also repeats it on its own once Redis is back.
  *
  * Both scripts touch several keys: on a Redis Cluster an entry and its guard would need one hash
  * slot (a `{…}` hash tag); the project runs a single Redis.
  */
 export class CredentialCache {
   private readonly redis: RedisClient & GuardedCommands;
+  /** Invalidations Redis did not take, retried when it is back, until no entry they target can exist any more. */
+  private readonly pending = new Map<string, { readonly key: GuardedKey; readonly until: number }>();
 
   constructor(
     redis: RedisClient,
@@ -127,6 +129,7 @@ export class CredentialCache {
       redis.defineCommand('trigrunGuardedInvalidate', { lua: INVALIDATE });
     }
     this.redis = redis as RedisClient & GuardedCommands;
+    this.redis.on('ready', () => void this.retryPending());
   }
 
   /** The entry and its guard, or null when Redis cannot answer now (then: database, no fill). */
@@ -159,11 +162,39 @@ export class CredentialCache {
   /** Moves the guards and deletes the entries of `keys` in one step; throws CacheUnavailableError. */
   async invalidate(keys: readonly GuardedKey[]): Promise<void> {
     if (keys.length === 0) return;
-    const names = keys.flatMap((key) => [key.entry, key.guard]);
     try {
-      await within(this.redis.trigrunGuardedInvalidate(names.length, ...names, this.options.guardSeconds), this.options.invalidateTimeoutMs);
+      await this.runInvalidate(keys);
     } catch (error) {
+      // The caller answers 503 and the client should repeat the change; this replica also
+      // repeats the invalidation itself as soon as Redis is back, in case the client does not.
+      // Past `until`, no entry filled before the change can be alive: a fill is at most
+      // fillDeadlineMs behind its database read, and an entry lives entrySeconds.
+      const until = performance.now() + this.options.fillDeadlineMs + this.options.entrySeconds * 1000;
+      for (const key of keys) this.pending.set(key.entry, { key, until });
       throw new CacheUnavailableError(error);
+    }
+  }
+
+  /** How many invalidations wait for Redis to come back (for operators and tests). */
+  get pendingInvalidations(): number {
+    return this.pending.size;
+  }
+
+  private async runInvalidate(keys: readonly GuardedKey[]): Promise<void> {
+    const names = keys.flatMap((key) => [key.entry, key.guard]);
+    await within(this.redis.trigrunGuardedInvalidate(names.length, ...names, this.options.guardSeconds), this.options.invalidateTimeoutMs);
+  }
+
+  private async retryPending(): Promise<void> {
+    const now = performance.now();
+    const due = [...this.pending.values()].filter((item) => item.until > now);
+    this.pending.clear();
+    if (due.length === 0) return;
+    try {
+      await this.runInvalidate(due.map((item) => item.key));
+    } catch {
+      // Down again: keep them, with their own deadlines, for the next reconnection.
+      for (const item of due) if (!this.pending.has(item.key.entry)) this.pending.set(item.key.entry, item);
     }
   }
 }
