@@ -192,7 +192,9 @@ export class AccountsService {
       return member;
     });
     await this.invalidateOrUnavailable([membershipKey(principal.workspaceId, userId)], 'The role is changed');
-    const user = await em.findOneOrFail(User, { id: userId });
+    // A membership's user row cannot go while the membership stands (on delete cascade).
+    const user = await em.findOne(User, { id: userId });
+    if (!user) throw ApiError.notFound('Member');
     return { user: userView(user), role: membership.role, created_at: membership.createdAt.toISOString() };
   }
 
