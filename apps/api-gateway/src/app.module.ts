@@ -11,6 +11,7 @@ import type { ApiGatewayConfig } from './config';
 import { ExecutionsController, executionQueriesProvider } from './executions.controller';
 import { JobContextController, jobContextProviders } from './job-context.controller';
 import { JobsController } from './jobs.controller';
+import { MembersController } from './members.controller';
 import { ReadModelConsumer } from './read-model.consumer';
 import { SecretsController } from './secrets.controller';
 
@@ -28,7 +29,7 @@ export class AppModule {
           entities: [...ACCOUNT_ENTITIES, ...JOB_ENTITIES, ...SECRET_ENTITIES],
         }),
       ],
-      controllers: [AuthController, JobsController, JobContextController, ExecutionsController, SecretsController],
+      controllers: [AuthController, MembersController, JobsController, JobContextController, ExecutionsController, SecretsController],
       providers: [
         { provide: ACCOUNTS_CONFIG, useValue: { jwtSecret: config.TRIGRUN_JWT_SECRET, signupEnabled: config.TRIGRUN_SIGNUP_ENABLED } },
         AccountsService,

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
 import { ApiError, InjectOrm, InjectRedis } from '@trigrun/nest';
 import type { RedisClient } from '@trigrun/redis';
 import { newId } from '@trigrun/util';
+import { CacheUnavailableError, CredentialCache, type GuardedKey, membershipKey, tokenKey } from './credential-cache';
 import { API_TOKEN_PREFIX, hashPassword, hashToken, newApiToken, signJwt, verifyJwt, verifyPassword } from './crypto';
-import { ApiToken, Membership, type Role, User, Workspace } from './entities';
+import { ApiToken, Membership, ROLES, type Role, User, Workspace } from './entities';
 
 export interface Principal {
   readonly userId: string;
@@ -20,8 +21,33 @@ export interface AccountsConfig {
 export const ACCOUNTS_CONFIG = Symbol('ACCOUNTS_CONFIG');
 
 const JWT_TTL_SECONDS = 7 * 24 * 3600;
-/** API-token lookups are cached briefly in Redis; revocation deletes the entry, so it takes effect at once. */
-const TOKEN_CACHE_SECONDS = 60;
+/** What a 503 from a change whose cache invalidation failed asks the client to wait before repeating it. */
+const RETRY_INVALIDATION_SECONDS = 1;
+/** The only shape an API token has (`newApiToken`): anything else is refused without a lookup. */
+const API_TOKEN_SHAPE = /^cron_pat_[A-Za-z0-9_-]{43}$/;
+/** Ids we issue are `<prefix>_<ulid>`; anything else in a path cannot name a row (and may not reach SQL: NUL). */
+const ID_SHAPE = /^[a-z]{2,5}_[0-9A-Za-z]{1,64}$/;
+/** A membership cache entry saying "not a member", so a removed member's requests do not all reach the database. */
+const NOT_A_MEMBER = '-';
+const RANK: Record<Role, number> = { member: 1, admin: 2, owner: 3 };
+const lowerRole = (a: Role, b: Role): Role => (RANK[a] <= RANK[b] ? a : b);
+const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+
+interface TokenGrant {
+  readonly userId: string;
+  readonly workspaceId: string;
+  readonly role: Role;
+}
+const parseGrant = (text: string): TokenGrant | null => {
+  try {
+    const value = JSON.parse(text) as Partial<TokenGrant>;
+    return typeof value.userId === 'string' && typeof value.workspaceId === 'string' && isRole(value.role)
+      ? { userId: value.userId, workspaceId: value.workspaceId, role: value.role }
+      : null;
+  } catch {
+    return null;
+  }
+};
 
 export const workspaceView = (w: Workspace) => ({ id: w.id, name: w.name });
 export const userView = (u: User) => ({ id: u.id, name: u.name, email: u.email, trust_level: 'verified' as const });
@@ -34,13 +60,25 @@ export const apiTokenView = (t: ApiToken) => ({
   last_used_at: t.lastUsedAt?.toISOString() ?? null,
 });
 
+/**
+ * Accounts, memberships and credentials. A credential is checked against the current state on
+ * every request: an API token against its row, and every principal (JWT or token) against the
+ * membership it names, both through the guarded cache of credential-cache.ts. So a revocation, a
+ * role change or a removal holds for every request authenticated after it answered; the JWT's
+ * `role` claim is informational.
+ */
 @Injectable()
 export class AccountsService {
+  private readonly logger = new Logger('accounts');
+  private readonly cache: CredentialCache;
+
   constructor(
     @InjectOrm() private readonly orm: MikroORM,
-    @InjectRedis() private readonly redis: RedisClient,
+    @InjectRedis() redis: RedisClient,
     @Inject(ACCOUNTS_CONFIG) private readonly config: AccountsConfig,
-  ) {}
+  ) {
+    this.cache = new CredentialCache(redis);
+  }
 
   async signup(input: { name: string; email: string; password: string; workspaceName: string; timezone: string }) {
     if (!this.config.signupEnabled) throw ApiError.forbidden('Signup is closed on this installation');
@@ -120,12 +158,80 @@ export class AccountsService {
     const em = this.orm.em.fork();
     const user = await em.findOne(User, { email: input.email.trim().toLowerCase() });
     if (!user) throw ApiError.notFound('User');
-    if (await em.findOne(Membership, { userId: user.id, workspaceId: principal.workspaceId })) {
-      throw ApiError.conflict('This user is already a member of the workspace');
-    }
+    const alreadyMember = () => ApiError.conflict('This user is already a member of the workspace');
+    if (await em.findOne(Membership, { userId: user.id, workspaceId: principal.workspaceId })) throw alreadyMember();
     const membership = em.create(Membership, { id: newId('mem'), workspaceId: principal.workspaceId, userId: user.id, role: input.role, createdAt: new Date() });
-    await em.flush();
+    try {
+      await em.flush();
+    } catch (error) {
+      // Two adds of one user at once: the unique (workspace_id, user_id) decides, the loser is told so.
+      if ((error as { code?: string }).code === '23505') throw alreadyMember();
+      throw error;
+    }
+    // A cached "not a member" only refuses the new member for a while; it grants nothing, so a
+    // failed invalidation does not fail the add.
+    await this.cache.invalidate([membershipKey(principal.workspaceId, user.id)]).catch((error: unknown) => {
+      this.logger.warn(`membership cache not invalidated after an add: ${(error as Error).message}`);
+    });
     return { user: userView(user), role: membership.role, created_at: membership.createdAt.toISOString() };
+  }
+
+  /**
+   * Changes a member's role (owners only). Takes effect for every request authenticated after this
+   * answers: the guard reads the membership, not the JWT's claim. A workspace keeps at least one owner.
+   */
+  async changeMemberRole(principal: Principal, userId: string, role: Role) {
+    if (principal.role !== 'owner') throw ApiError.forbidden('Only owners manage members');
+    if (!ID_SHAPE.test(userId)) throw ApiError.notFound('Member');
+    const em = this.orm.em.fork();
+    const membership = await em.transactional(async (tx) => {
+      const member = await this.lockMembership(tx, principal.workspaceId, userId);
+      if (!member) throw ApiError.notFound('Member');
+      if (member.role === 'owner' && role !== 'owner') await this.keepAnOwner(tx, principal.workspaceId);
+      member.role = role;
+      return member;
+    });
+    await this.invalidateOrUnavailable([membershipKey(principal.workspaceId, userId)], 'The role is changed');
+    // A membership's user row cannot go while the membership stands (on delete cascade).
+    const user = await em.findOne(User, { id: userId });
+    if (!user) throw ApiError.notFound('Member');
+    return { user: userView(user), role: membership.role, created_at: membership.createdAt.toISOString() };
+  }
+
+  /**
+   * Removes a member (owners only; not the last owner) and revokes the API tokens they made in
+   * this workspace, so adding them again later does not bring old tokens back. Their JWTs and
+   * tokens answer 401 for this workspace from the moment this answers.
+   */
+  async removeMember(principal: Principal, userId: string): Promise<void> {
+    if (principal.role !== 'owner') throw ApiError.forbidden('Only owners manage members');
+    if (!ID_SHAPE.test(userId)) throw ApiError.notFound('Member');
+    const em = this.orm.em.fork();
+    const { removed, tokenHashes } = await em.transactional(async (tx) => {
+      const member = await this.lockMembership(tx, principal.workspaceId, userId);
+      if (member?.role === 'owner') await this.keepAnOwner(tx, principal.workspaceId);
+      if (member) tx.remove(member);
+      await tx.nativeUpdate(ApiToken, { workspaceId: principal.workspaceId, userId, revokedAt: null }, { revokedAt: new Date() });
+      // Every token of theirs here, revoked now or before: a repeated removal repeats the invalidation.
+      const tokens = await tx.find(ApiToken, { workspaceId: principal.workspaceId, userId }, { fields: ['tokenHash'] });
+      return { removed: member !== null, tokenHashes: tokens.map((t) => t.tokenHash) };
+    });
+    // Invalidated even when there was nothing to remove: this is how a removal that answered 503
+    // (committed, cache not cleared) is completed by repeating it.
+    await this.invalidateOrUnavailable([membershipKey(principal.workspaceId, userId), ...tokenHashes.map(tokenKey)], 'The member is removed');
+    if (!removed) throw ApiError.notFound('Member');
+  }
+
+  /** The membership row, locked along with its workspace so concurrent owner changes are serialised. */
+  private async lockMembership(tx: typeof this.orm.em, workspaceId: string, userId: string): Promise<Membership | null> {
+    await tx.findOne(Workspace, { id: workspaceId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    return tx.findOne(Membership, { workspaceId, userId });
+  }
+
+  private async keepAnOwner(tx: typeof this.orm.em, workspaceId: string): Promise<void> {
+    if ((await tx.count(Membership, { workspaceId, role: 'owner' })) <= 1) {
+      throw ApiError.conflict('A workspace needs at least one owner: make another member an owner first');
+    }
   }
 
   async listMembers(principal: Principal) {
@@ -159,36 +265,74 @@ export class AccountsService {
     return { data: tokens.map(apiTokenView), next_cursor: null };
   }
 
-  async revokeApiToken(principal: Principal, id: string) {
+  /**
+   * Revokes at once: the row is marked, then the token's tombstone is written and its cache entry
+   * deleted, before the 204. If Redis does not take that, the answer is a 503 (the row is revoked,
+   * but a cached entry could outlive the answer) and repeating the DELETE completes it: revoking a
+   * revoked token is a 204.
+   */
+  async revokeApiToken(principal: Principal, id: string): Promise<void> {
     if (principal.role !== 'owner') throw ApiError.forbidden('Only owners revoke API tokens');
+    if (!ID_SHAPE.test(id)) throw ApiError.notFound('API token');
     const em = this.orm.em.fork();
-    const token = await em.findOne(ApiToken, { id, workspaceId: principal.workspaceId, revokedAt: null });
+    const token = await em.findOne(ApiToken, { id, workspaceId: principal.workspaceId });
     if (!token) throw ApiError.notFound('API token');
-    token.revokedAt = new Date();
-    await em.flush();
-    await this.redis.del(`pat:${token.tokenHash}`);
+    await em.nativeUpdate(ApiToken, { id, revokedAt: null }, { revokedAt: new Date() });
+    await this.invalidateOrUnavailable([tokenKey(token.tokenHash)], 'The token is revoked');
   }
 
   /** Resolves a bearer credential (a JWT or an API token) to a principal, or null. */
   async authenticate(bearer: string): Promise<Principal | null> {
-    if (bearer.startsWith(API_TOKEN_PREFIX)) return this.authenticateApiToken(bearer);
+    if (bearer.startsWith(API_TOKEN_PREFIX)) {
+      const grant = API_TOKEN_SHAPE.test(bearer) ? await this.apiTokenGrant(bearer) : null;
+      if (!grant) return null;
+      const memberRole = await this.memberRole(grant.workspaceId, grant.userId);
+      // A token carries its creator's role, but never more than the creator has now.
+      return memberRole ? { userId: grant.userId, workspaceId: grant.workspaceId, role: lowerRole(grant.role, memberRole), via: 'api_token' } : null;
+    }
     const claims = verifyJwt(bearer, this.config.jwtSecret, Math.floor(Date.now() / 1000));
     if (!claims) return null;
-    return { userId: claims.sub, workspaceId: claims.ws, role: claims.role as Role, via: 'jwt' };
+    const role = await this.memberRole(claims.ws, claims.sub);
+    return role ? { userId: claims.sub, workspaceId: claims.ws, role, via: 'jwt' } : null;
   }
 
-  private async authenticateApiToken(token: string): Promise<Principal | null> {
+  private async apiTokenGrant(token: string): Promise<TokenGrant | null> {
     const hash = hashToken(token);
-    const cacheKey = `pat:${hash}`;
-    const cached = await this.redis.get(cacheKey).catch(() => null);
-    if (cached) return JSON.parse(cached) as Principal;
+    const key = tokenKey(hash);
+    const snapshot = await this.cache.read(key);
+    const cached = snapshot?.value ? parseGrant(snapshot.value) : null;
+    if (cached) return cached;
     const em = this.orm.em.fork();
     const record = await em.findOne(ApiToken, { tokenHash: hash, revokedAt: null });
     if (!record) return null;
-    const principal: Principal = { userId: record.userId, workspaceId: record.workspaceId, role: record.role, via: 'api_token' };
-    await this.redis.set(cacheKey, JSON.stringify(principal), 'EX', TOKEN_CACHE_SECONDS).catch(() => undefined);
+    const grant: TokenGrant = { userId: record.userId, workspaceId: record.workspaceId, role: record.role };
+    if (snapshot) await this.cache.fill(key, snapshot, JSON.stringify(grant));
     await em.nativeUpdate(ApiToken, { id: record.id }, { lastUsedAt: new Date() });
-    return principal;
+    return grant;
+  }
+
+  /** The user's current role in the workspace, or null if they are not a member. */
+  private async memberRole(workspaceId: string, userId: string): Promise<Role | null> {
+    const key = membershipKey(workspaceId, userId);
+    const snapshot = await this.cache.read(key);
+    if (snapshot?.value === NOT_A_MEMBER) return null;
+    if (isRole(snapshot?.value)) return snapshot.value;
+    const membership = await this.orm.em.fork().findOne(Membership, { workspaceId, userId });
+    if (snapshot) await this.cache.fill(key, snapshot, membership?.role ?? NOT_A_MEMBER);
+    return membership?.role ?? null;
+  }
+
+  private async invalidateOrUnavailable(keys: readonly GuardedKey[], done: string): Promise<void> {
+    try {
+      await this.cache.invalidate(keys);
+    } catch (error) {
+      if (!(error instanceof CacheUnavailableError)) throw error;
+      this.logger.warn(`credential cache not invalidated: ${(error.cause as Error)?.message ?? error.message}`);
+      throw ApiError.unavailable(
+        `${done} in the database, but the credential cache could not be cleared, so the old credential may still work for up to a minute. Repeat the same request to complete it.`,
+        RETRY_INVALIDATION_SECONDS,
+      );
+    }
   }
 
   private issueJwt(userId: string, workspaceId: string, role: Role): string {

@@ -22,11 +22,14 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = context.switchToHttp().getRequest<AuthedRequest>();
+    // Node keeps the first of two Authorization headers, a proxy in front may keep the last: with
+    // two, the two could authenticate different principals, so neither is taken.
+    if (countHeader(request.raw.rawHeaders, 'authorization') > 1) throw ApiError.unauthorized('Send one Authorization header');
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw ApiError.unauthorized('Send Authorization: Bearer <token>');
     const principal = await this.accounts.authenticate(match[1]);
-    if (!principal) throw ApiError.unauthorized('The token is invalid, expired or revoked');
+    if (!principal) throw ApiError.unauthorized('The token is invalid, expired or revoked, or its user is no longer a member of the workspace');
     // Switching workspaces is a read of one's own memberships, allowed to every role.
     if (principal.role === 'member' && !READ_METHODS.has(request.method) && !request.url.startsWith('/v1/auth/switch-workspace')) {
       throw ApiError.forbidden('Members have read-only access');
@@ -34,6 +37,12 @@ export class AuthGuard implements CanActivate {
     request.principal = principal;
     return true;
   }
+}
+
+function countHeader(rawHeaders: readonly string[], name: string): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === name) count += 1;
+  return count;
 }
 
 export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
-  | 'internal';
+  | 'internal'
+  | 'unavailable';
 
 export const STATUS_OF: Record<ErrorCode, number> = {
   validation_failed: 400,
@@ -23,6 +24,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
 };
 
 export interface FieldProblem {
@@ -35,6 +37,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details: Record<string, unknown> | null = null,
+    /** Sent with the answer, e.g. `Retry-After`. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -63,6 +67,11 @@ export class ApiError extends Error {
 
   static unauthorized(message = 'Missing or invalid credentials'): ApiError {
     return new ApiError('unauthorized', message);
+  }
+
+  /** A dependency did not answer; nothing the client sent is wrong, and the same request may be repeated after `retryAfterSeconds`. */
+  static unavailable(message: string, retryAfterSeconds: number, details: Record<string, unknown> | null = null): ApiError {
+    return new ApiError('unavailable', message, details, { 'retry-after': String(retryAfterSeconds) });
   }
 
   static conflict(message: string, details: Record<string, unknown> | null = null): ApiError {

@@ -60,7 +60,7 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
  * close" does.
  */
 export function sendError(reply: FastifyReply, raw: IncomingMessage, error: ApiError): void {
-  const send = () => void reply.status(error.status).header('content-type', 'application/json; charset=utf-8').send(error.toBody());
+  const send = () => void reply.status(error.status).headers(error.headers).header('content-type', 'application/json; charset=utf-8').send(error.toBody());
   if (error.status === 413) void discardBody(raw).then(send);
   else send();
 }
