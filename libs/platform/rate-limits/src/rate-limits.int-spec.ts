@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Module } from '@nestjs/common';
+import Redis from 'ioredis';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ErrorEnvelopeFilter } from '@trigrun/nest';
@@ -100,5 +101,29 @@ describe('RateLimits', () => {
     const keys = await clients[0].keys(`${namespace}:rl:*`);
     expect(keys.length).toBeGreaterThan(0);
     expect(keys.every((k) => /^rl[0-9a-f]+:rl:(per_caller|tight):[^:]+$/.test(k))).toBe(true);
+  });
+
+  it('lets requests through when Redis cannot be reached (fail open)', async () => {
+    // Nothing listens on port 1; no reconnecting, so the spec leaves no timer behind.
+    const unreachable = new Redis('redis://127.0.0.1:1', { lazyConnect: true, keyPrefix: `${namespace}:`, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const app = await NestFactory.create<NestFastifyApplication>(EmptyModule, new FastifyAdapter(), { logger: false });
+    app.useGlobalFilters(new ErrorEnvelopeFilter());
+    const fastify = app.getHttpAdapter().getInstance();
+    const limits = new RateLimits(unreachable);
+    await limits.install(fastify);
+    const limiter = limits.limiter('down', { max: 1, windowMs: 60_000 }, () => 'k');
+    fastify.addHook('onRequest', (req, reply) => limiter.consume(req, reply));
+    fastify.get('/thing', async () => ({ ok: true }));
+    await app.init();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await app.inject({ method: 'GET', url: '/thing' });
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['x-ratelimit-limit']).toBeUndefined();
+      }
+    } finally {
+      await app.close();
+      await closeRedis(unreachable);
+    }
   });
 });

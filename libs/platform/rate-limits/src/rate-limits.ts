@@ -64,6 +64,7 @@ export class RateLimits {
 
 export class Limiter {
   private check: Check | undefined;
+  private lastWarnedAt = 0;
 
   constructor(
     readonly name: string,
@@ -85,7 +86,11 @@ export class Limiter {
       outcome = await this.check(req);
     } catch (error) {
       // Fail open: a Redis outage must not take the API down with it (readiness reports Redis).
-      this.logger.warn(`limit ${this.name} not checked: ${(error as Error).message}`);
+      // One line per limit and 10 s, not one per request.
+      if (Date.now() - this.lastWarnedAt > 10_000) {
+        this.lastWarnedAt = Date.now();
+        this.logger.warn(`limit ${this.name} not checked (requests pass meanwhile): ${(error as Error).message}`);
+      }
       return;
     }
     if (outcome.isAllowed) return;
