@@ -14,5 +14,6 @@ export interface Platform {
 }
 
 export declare function startPlatform(opts?: { env?: Record<string, string>; verbose?: boolean; label?: string }): Promise<Platform>;
+export declare const ROOMY_LIMITS: Readonly<Record<string, string>>;
 export declare function servicePids(namespace: string): Record<string, number>;
 export declare function cleanup(state: { namespace: string; database: string; pgBase: string }): Promise<void>;

@@ -4,13 +4,16 @@ import { ACCOUNT_ENTITIES, ACCOUNTS_CONFIG, AccountsService, AuthGuard } from '@
 import { ExecutionStore } from '@trigrun/execution-engine';
 import { JOB_ENTITIES, JobsService } from '@trigrun/jobs';
 import type { Messaging } from '@trigrun/messaging';
-import { MESSAGING, PlatformModule } from '@trigrun/nest';
+import { MESSAGING, PlatformModule, REDIS } from '@trigrun/nest';
+import { RateLimits } from '@trigrun/rate-limits';
+import type { RedisClient } from '@trigrun/redis';
 import { SECRET_ENTITIES, secretsProviders } from '@trigrun/secrets';
 import { AuthController } from './auth.controller';
 import type { ApiGatewayConfig } from './config';
 import { ExecutionsController, executionQueriesProvider } from './executions.controller';
 import { JobContextController, jobContextProviders } from './job-context.controller';
 import { JobsController } from './jobs.controller';
+import { GatewayLimits } from './limits';
 import { MembersController } from './members.controller';
 import { ReadModelConsumer } from './read-model.consumer';
 import { SecretsController } from './secrets.controller';
@@ -44,6 +47,7 @@ export class AppModule {
         ...jobContextProviders,
         ...secretsProviders(config),
         ReadModelConsumer,
+        { provide: GatewayLimits, inject: [REDIS], useFactory: (redis: RedisClient) => new GatewayLimits(config, new RateLimits(redis)) },
       ],
     };
   }

@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal } from '@trigrun/accounts';
 import { ExecutionQueries } from '@trigrun/execution-read-model';
 import { JobsService } from '@trigrun/jobs';
 import { CreateJobDto, ListExecutionsQueryDto, ListJobsQueryDto, UpdateJobDto } from './dto/job.dto';
+import { JobsQuota, RunNowLimit } from './limits';
 
 @ApiTags('jobs')
 @ApiBearerAuth()
@@ -15,6 +16,7 @@ export class JobsController {
   ) {}
 
   @Post()
+  @UseInterceptors(JobsQuota)
   @ApiOperation({ summary: 'Create a job: a request kind (request) or a workflow (steps[]); a one_time job queues its execution at once' })
   create(@CurrentPrincipal() principal: Principal, @Body() body: CreateJobDto) {
     return this.jobs.create(principal, body);
@@ -54,6 +56,7 @@ export class JobsController {
   }
 
   @Post(':id/run-now')
+  @UseGuards(RunNowLimit)
   @HttpCode(202)
   @ApiOperation({ summary: 'Queue an execution now; answers with the queued execution' })
   runNow(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {

@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { runService } from '@trigrun/nest';
 import { AppModule } from './app.module';
 import { type ApiGatewayConfig, loadConfig } from './config';
+import { GatewayLimits } from './limits';
 import { addPublicEndpoints } from './public-endpoints.openapi';
 import { registerPublicProxy } from './public-proxy';
 
@@ -30,6 +31,8 @@ runService({
   module: (config) => AppModule.forRoot(config),
   configure: async (app, config) => {
     configureOpenApi(app, config);
-    if (config.TRIGRUN_TRIGGER_INGEST_URL) await registerPublicProxy(app.getHttpAdapter().getInstance(), config.TRIGRUN_TRIGGER_INGEST_URL);
+    const fastify = app.getHttpAdapter().getInstance();
+    await app.get(GatewayLimits).install(fastify);
+    if (config.TRIGRUN_TRIGGER_INGEST_URL) await registerPublicProxy(fastify, config.TRIGRUN_TRIGGER_INGEST_URL, config.TRIGRUN_TRUSTED_PROXY_HOPS);
   },
 });

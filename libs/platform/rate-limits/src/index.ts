@@ -1,0 +1,3 @@
+export * from './client-address';
+export * from './limit';
+export * from './rate-limits';
