@@ -108,12 +108,20 @@ describe('storableValue (values that arrive without their text)', () => {
     expect(storableValue(input)).toEqual(expected);
   });
 
-  it('writes a too-deep value out as its JSON text, made storable, at any depth', () => {
+  it('keeps the first levels and writes what is nested below the limit as its JSON text, at any depth', () => {
     for (const depth of [MAX_STORED_JSON_DEPTH + 1, 20_000, 1_000_000]) {
       const value = JSON.parse(deepObjects(depth)) as unknown;
-      expect(storableValue(value)).toBe(deepObjects(depth));
+      let node = storableValue(value) as Record<string, unknown>;
+      for (let level = 1; level < MAX_STORED_JSON_DEPTH; level++) node = node.a as Record<string, unknown>;
+      // The object at the limit is kept; its child, one level below, is text.
+      expect(node.a).toBe(deepObjects(depth - MAX_STORED_JSON_DEPTH));
     }
-    expect(storableValue({ a: JSON.parse(deepArrays(70)), b: 'x\u0000' })).toBe(`{"a":${deepArrays(70)},"b":"x\\u0000"}`);
+  });
+
+  it('writes a too-deep part as storable text, the rest as it was', () => {
+    expect(storableValue({ a: JSON.parse(deepArrays(3)), b: 'x\u0000' }, 2)).toEqual({ a: ['[[]]'], b: 'x\uFFFD' });
+    expect(storableValue([{ k: ['\u0000'] }], 2)).toEqual([{ k: '["\\u0000"]' }]);
+    expect(storableValue(JSON.parse(deepArrays(5)), 0)).toBe(deepArrays(5));
   });
 
   it('does not change its input', () => {

@@ -44,13 +44,14 @@ export function jsonDepth(value: unknown, limit = Number.POSITIVE_INFINITY): num
 }
 
 /**
- * A JSON value in its storable form: strings and keys through `storableText`, `undefined` in arrays
- * as `null` and in objects dropped (as JSON would), and a value nested deeper than `maxDepth` as its
- * JSON text (a string, itself storable). Always a fresh copy; keys such as `__proto__` stay own data.
+ * A JSON value in its storable form, for values that arrive without their text (an output, an
+ * event read back): strings and keys through `storableText`, `undefined` in arrays as `null` and in
+ * objects dropped (as JSON would), and every array or object at a level below `maxDepth` as its
+ * JSON text (a string, itself storable) — the levels above it stay as they are. Always a fresh
+ * copy; keys such as `__proto__` stay own data.
  */
 export function storableValue(value: unknown, maxDepth = MAX_STORED_JSON_DEPTH): unknown {
-  if (jsonDepth(value, maxDepth) > maxDepth) return storableText(jsonText(value));
-  return copyStorable(value);
+  return copyStorable(value, maxDepth);
 }
 
 /**
@@ -71,19 +72,21 @@ export function storableJson(text: string, maxDepth = MAX_STORED_JSON_DEPTH): un
 /** A value already parsed from `text` (by a stricter parser, say), with the same depth rule as storableJson. */
 export function storableParsed(parsed: unknown, text: string, maxDepth = MAX_STORED_JSON_DEPTH): unknown {
   if (jsonDepth(parsed, maxDepth) > maxDepth) return storableText(text);
-  return copyStorable(parsed);
+  return copyStorable(parsed, maxDepth);
 }
 
-function copyStorable(root: unknown): unknown {
+function copyStorable(root: unknown, maxDepth: number): unknown {
   const holder: { value?: unknown } = {};
-  const stack: Array<{ source: unknown; target: Record<string | number, unknown>; key: string | number }> = [{ source: root, target: holder, key: 'value' }];
+  type Frame = { source: unknown; target: Record<string | number, unknown>; key: string | number; level: number };
+  const stack: Frame[] = [{ source: root, target: holder, key: 'value', level: 1 }];
   while (stack.length > 0) {
-    const { source, target, key } = stack.pop()!;
+    const { source, target, key, level } = stack.pop()!;
     let copy: unknown;
     if (typeof source === 'string') copy = storableText(source);
+    else if (source !== null && typeof source === 'object' && level > maxDepth) copy = storableText(jsonText(source));
     else if (Array.isArray(source)) {
       const list: unknown[] = new Array<unknown>(source.length).fill(null);
-      source.forEach((item, i) => item !== undefined && stack.push({ source: item, target: list as unknown as Record<number, unknown>, key: i }));
+      source.forEach((item, i) => item !== undefined && stack.push({ source: item, target: list as unknown as Record<number, unknown>, key: i, level: level + 1 }));
       copy = list;
     } else if (source !== null && typeof source === 'object') {
       const object: Record<string, unknown> = {};
@@ -93,7 +96,7 @@ function copyStorable(root: unknown): unknown {
         // Placed now so the copy keeps the key order; two keys that differ only in what was
         // replaced collapse into one (the later wins, as with duplicate keys in JSON).
         define(object, name, null);
-        stack.push({ source: v, target: object, key: name });
+        stack.push({ source: v, target: object, key: name, level: level + 1 });
       }
       copy = object;
     } else if (typeof source === 'number') copy = Number.isFinite(source) ? source : null;

@@ -273,10 +273,15 @@ const failureOf = (event: ExecutionEvent, seq: number, reason: string): Projecti
  * SQLSTATE classes that mean "this row's data": 22 data exception (a value out of range, a
  * character or escape the encoding refuses), 23 integrity constraint, 54 program limit (nesting
  * too deep). Anything else — connection, resources, serialization, syntax — is not about the row,
- * and is retried.
+ * and is retried. So is 23505 (unique violation): two consumers creating the same row at once,
+ * which the redelivery then finds applied.
  */
 const ROW_DATA_CLASSES = new Set(['22', '23', '54']);
-const isRowDataError = (error: unknown): boolean => ROW_DATA_CLASSES.has(sqlStateOf(error)?.slice(0, 2) ?? '');
+const TRANSIENT_STATES = new Set(['23505']);
+const isRowDataError = (error: unknown): boolean => {
+  const state = sqlStateOf(error);
+  return state !== undefined && ROW_DATA_CLASSES.has(state.slice(0, 2)) && !TRANSIENT_STATES.has(state);
+};
 
 /** Thrown out of a hot-path transaction whose upsert PostgreSQL refused for a row's data. */
 class RowRefused extends Error {
