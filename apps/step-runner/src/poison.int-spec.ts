@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ScratchDatabase, createScratchDatabase } from '@trigrun/database/testing';
 import { CONSUMERS, type ExecutionEventOf, type JobSnapshot, MAX_STORED_JSON_DEPTH, type StepSpec, executionSubjects, jsonDepth } from '@trigrun/execution-contracts';
-import { ExecutionStore, declareTopology, launchExecution, parkTokenAad } from '@trigrun/execution-engine';
+import { ExecutionStore, Waitpoints, declareTopology, launchExecution, parkTokenAad } from '@trigrun/execution-engine';
 import { type ExecutionApi, ExecutionProjector, ExecutionQueries } from '@trigrun/execution-read-model';
 import { ConsumerRunner, closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
 import { SecretCipher } from '@trigrun/secrets';
@@ -207,6 +207,17 @@ describe('third-party data never wedges an execution or its read model', () => {
     const deepAnswer = await post(deep, deepObjects);
     expect(deepAnswer.status).toBe(200);
     expect(await deepAnswer.json()).toEqual({ resumed: true, execution_id: deep });
+
+    // Another caller of the engine lib (no body parser in front) gets the same rule from Waitpoints.
+    const direct = await launch(workflow([waitStep]));
+    const deepValue = JSON.parse('['.repeat(DEPTH) + ']'.repeat(DEPTH)) as unknown;
+    await expect(new Waitpoints(store, () => new Date()).resume(await resumeToken(direct, 'hook'), { a: 'n\u0000', deep: deepValue })).resolves.toEqual({
+      kind: 'resumed',
+      executionId: direct,
+    });
+    const servedDirect = await servedEnd(direct);
+    expect(servedDirect).toMatchObject({ status: 'succeeded', projection_error: null, step_executions: [{ extracted: { got: 'n\uFFFD' } }] });
+    expect(jsonDepth(servedDirect.step_executions[0].input)).toBeLessThanOrEqual(MAX_STORED_JSON_DEPTH);
 
     const servedDirty = await servedEnd(dirty);
     expect(servedDirty).toMatchObject({ status: 'succeeded', projection_error: null });

@@ -26,7 +26,11 @@ export function registerBodyParsers(app: NestFastifyApplication, bodyLimit = MAX
     return json(req, text, (error: Error | null, parsed?: unknown) => (error ? done(error) : done(null, storableParsed(parsed, text))));
   });
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit }, (_req, body, done) => done(null, parseForm(body.toString('utf8'))));
-  app.useBodyParser('*', { bodyLimit }, (_req, body, done) => done(null, storableText(body.toString('utf8'))));
+  const asText = (_req: unknown, body: Buffer, done: (error: Error | null, body?: unknown) => void) => done(null, storableText(body.toString('utf8')));
+  // fastify parses text/plain itself: replaced, so text bodies are made storable like the rest.
+  fastify.removeContentTypeParser('text/plain');
+  app.useBodyParser('text/plain', { bodyLimit }, asText);
+  app.useBodyParser('*', { bodyLimit }, asText);
 }
 
 /**
