@@ -275,7 +275,10 @@ export class ExecutionEngine {
     let result: AppendResult;
     try {
       result = await this.deps.store.execute(identity, command, { now: this.deps.now, loaded });
-    } catch (error) {
+    } catch (thrown) {
+      // A RangeError out of the decider (a stack overflow on a value, an invalid time) is as
+      // deterministic as an encoding failure: deciding again cannot help either.
+      const error = thrown instanceof RangeError ? new UnstorableEventError('the decision', `deciding it failed (${thrown.message})`, thrown) : thrown;
       if (!(error instanceof UnstorableEventError)) throw error;
       const attempted = command(loaded.state);
       if (attempted.type === 'FailExecution') throw error;
