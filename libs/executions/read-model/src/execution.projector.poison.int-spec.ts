@@ -142,6 +142,27 @@ describe('execution read model: poison events (real Postgres)', () => {
     expect(projector.failures).toBe(before + 1);
   });
 
+  it('skips only the refused event when the events around it arrive in the same batch', async () => {
+    const x = await newExecution();
+    const T0 = '2026-04-01T12:30:00.000Z';
+    const before = projector.failures;
+    const batch = [
+      x.e.queued(T0, { job: workflowSnapshot('batched'), trigger: 'manual' }),
+      x.e.started(2, at(T0, 10), {}),
+      x.e.stepStarted(3, at(T0, 20), { id: 'wait', type: 'wait_for_webhook', index: 1, input: null }),
+      x.e.parked(4, at(T0, 30), { stepId: 'wait', reason: 'webhook', expiresAt: '0000-01-01T00:00:00.000Z' }),
+      // Would keep the refused time in the row, had the parked event applied.
+      x.e.attempt(5, at(T0, 40), attemptRecord(1, at(T0, 35)), null, 'fetch'),
+    ];
+    expect(await deliverBatch(batch)).toEqual(batch.map(() => ACK));
+    const stored = await row(x.executionId);
+    expect(stored).toMatchObject({ status: 'running', position: 5, waiting_reason: null, projection_error: { event_type: 'ExecutionParked', position: 4, skipped_events: 1 } });
+    const steps = stored.step_executions as Array<{ step_id: string; status: string; attempts: unknown[] }>;
+    expect(steps.find((s) => s.step_id === 'wait')?.status).toBe('running');
+    expect(steps.find((s) => s.step_id === 'fetch')?.attempts).toHaveLength(1);
+    expect(projector.failures).toBe(before + 1);
+  });
+
   it('retries a transient database error instead of skipping the event', async () => {
     const x = await newExecution();
     const T0 = '2026-04-01T13:00:00.000Z';
