@@ -113,13 +113,13 @@ export function valuesOf(view: ExecutionView, seq: number): unknown[] {
   const json = storableJsonColumn;
   const text = storableTextColumn;
   const row: RawExecutionRow = {
-    id: view.id,
-    workspace_id: view.workspaceId,
-    job_id: view.jobId,
+    id: text(view.id),
+    workspace_id: text(view.workspaceId),
+    job_id: text(view.jobId),
     job_name: text(view.jobName),
-    kind: view.kind,
+    kind: text(view.kind),
     status: view.status,
-    trigger: view.trigger,
+    trigger: text(view.trigger),
     scheduled_for: view.scheduledFor,
     queued_at: view.queuedAt,
     started_at: view.startedAt,
@@ -137,7 +137,7 @@ export function valuesOf(view: ExecutionView, seq: number): unknown[] {
     waiting_expires_at: view.waiting?.expiresAt ?? null,
     final_output: json(view.finalOutput),
     error: json(view.error),
-    replay_of: view.replayOf,
+    replay_of: text(view.replayOf),
     projection_error: json(view.projectionError),
     position: view.position,
     last_seq: seq,
