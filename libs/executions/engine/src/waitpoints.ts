@@ -60,8 +60,9 @@ export class Waitpoints {
 
   /**
    * `payload` is third-party data: it is recorded in its storable form (docs/third-party-data.md),
-   * so NUL and lone surrogates arrive as U+FFFD and JSON deeper than the limit as its text, whoever
-   * the caller (trigger-ingest's body parsers already do the same, with the body's own text).
+   * so NUL and lone surrogates arrive as U+FFFD and what nests below MAX_STORED_JSON_DEPTH as its
+   * JSON text, whoever the caller (trigger-ingest's body parsers already keep a too-deep body
+   * whole as its own text).
    */
   async resume(token: string, rawPayload: unknown): Promise<ResumeOutcome> {
     const payload = storableValue(rawPayload ?? null);
