@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { MAX_STORED_JSON_DEPTH, jsonDepth, jsonText, storableJson, storableParsed, storableText, storableValue } from './third-party-data';
 
 const deepArrays = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
@@ -164,5 +165,52 @@ describe('jsonDepth', () => {
 
   it('stops counting once past the limit', () => {
     expect(jsonDepth(JSON.parse(deepArrays(1_000_000)), 64)).toBe(65);
+  });
+});
+
+describe('properties (fast-check)', () => {
+  /** Any UTF-16 code units: NUL, lone surrogates of both kinds, pairs, everything. */
+  const units = fc.array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0, 0xd800, 0xdbff, 0xdc00, 0xdfff)), { maxLength: 24 }).map((codes) => String.fromCharCode(...codes));
+  const storable = (s: string) => !unstorable(s);
+  const everyString = (value: unknown, check: (s: string) => boolean): boolean => {
+    const stack = [value];
+    while (stack.length > 0) {
+      const v = stack.pop();
+      if (typeof v === 'string' && !check(v)) return false;
+      if (Array.isArray(v)) stack.push(...v);
+      else if (v !== null && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (!check(k)) return false;
+          stack.push(x);
+        }
+      }
+    }
+    return true;
+  };
+
+  it('storableText always yields storable text, changes nothing storable, and is idempotent', () => {
+    fc.assert(
+      fc.property(units, (s) => {
+        const out = storableText(s);
+        expect(storable(out)).toBe(true);
+        expect(out).toHaveLength(s.length);
+        expect(storableText(out)).toBe(out);
+        if (storable(s)) expect(out).toBe(s);
+      }),
+    );
+  });
+
+  it('storableValue and storableJson leave no unstorable string or key in any JSON value', () => {
+    const values = fc.object({ key: units, values: [units, fc.integer(), fc.boolean(), fc.constant(null)], maxDepth: 4 });
+    fc.assert(
+      fc.property(values, (value) => {
+        const direct = storableValue(value);
+        expect(everyString(direct, storable)).toBe(true);
+        const parsed = storableJson(JSON.stringify(value));
+        expect(everyString(parsed, storable)).toBe(true);
+        // Nothing PostgreSQL's jsonb refuses survives in the JSON text either.
+        expect(JSON.stringify(parsed)).not.toMatch(/\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i);
+      }),
+    );
   });
 });
