@@ -214,3 +214,28 @@ describe('properties (fast-check)', () => {
     );
   });
 });
+
+describe('the depth rule read from the text (the fast path for bodies with nothing to replace)', () => {
+  it.each<[string, string, number, 'parsed' | 'text']>([
+    ['brackets inside strings do not count', '{"a":"[[[[[[[[","b":"{{{{"}', 1, 'parsed'],
+    ['escaped quotes do not end a string', '{"a":"\\"[[[[","b":[]}', 2, 'parsed'],
+    ['an escaped backslash before a quote does', '{"a":"\\\\","b":[[]]}', 2, 'text'],
+    ['nesting at the limit', '[[{"a":[]}]]', 4, 'parsed'],
+    ['nesting past the limit', '[[{"a":[[]]}]]', 4, 'text'],
+  ])('%s', (_name, text, maxDepth, kept) => {
+    const value = storableJson(text, maxDepth);
+    if (kept === 'text') expect(value).toBe(text);
+    else expect(value).toEqual(JSON.parse(text));
+  });
+
+  it('agrees with the value walk on every JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 0, max: 8 }), (value, maxDepth) => {
+        const text = JSON.stringify(value);
+        const kept = storableJson(text, maxDepth);
+        if (jsonDepth(value) > maxDepth) expect(kept).toBe(storableText(text));
+        else expect(kept).toEqual(storableValue(JSON.parse(text) as unknown, maxDepth));
+      }),
+    );
+  });
+});

@@ -71,8 +71,32 @@ export function storableJson(text: string, maxDepth = MAX_STORED_JSON_DEPTH): un
 
 /** A value already parsed from `text` (by a stricter parser, say), with the same depth rule as storableJson. */
 export function storableParsed(parsed: unknown, text: string, maxDepth = MAX_STORED_JSON_DEPTH): unknown {
+  // The common case, decided on the text alone (a few ms per MiB, where copying the value costs
+  // tens): nothing to replace, so the parsed value is already storable as it is.
+  if (storableText(text) === text && !UNSTORABLE_ESCAPE.test(text)) return textDepth(text) > maxDepth ? text : parsed;
   if (jsonDepth(parsed, maxDepth) > maxDepth) return storableText(text);
   return copyStorable(parsed, maxDepth);
+}
+
+/** A JSON escape that decodes to NUL or to a surrogate (paired or not: pairs are rare, and the copy keeps them). */
+const UNSTORABLE_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+
+/** How deep the brackets of JSON text nest, strings skipped: the depth of what it parses to. */
+function textDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 function copyStorable(root: unknown, maxDepth: number): unknown {
