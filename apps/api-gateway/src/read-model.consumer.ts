@@ -5,7 +5,7 @@ import { CONSUMERS } from '@trigrun/execution-contracts';
 import { declareTopology, executionConsumerOptions, topologyOf } from '@trigrun/execution-engine';
 import { ExecutionProjector } from '@trigrun/execution-read-model';
 import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
-import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm } from '@trigrun/nest';
+import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm, MetricsRegistry } from '@trigrun/nest';
 import type { ApiGatewayConfig } from './config';
 
 /** Projects execution events into the read model that GET /v1/executions serves. */
@@ -13,10 +13,31 @@ import type { ApiGatewayConfig } from './config';
 export class ReadModelConsumer extends HostedConsumer {
   private readonly projector: ExecutionProjector;
 
-  constructor(@InjectMessaging() messaging: Messaging, @InjectOrm() orm: MikroORM, @InjectConfig() private readonly config: ApiGatewayConfig) {
+  constructor(
+    @InjectMessaging() messaging: Messaging,
+    @InjectOrm() orm: MikroORM,
+    @InjectConfig() private readonly config: ApiGatewayConfig,
+    metrics: MetricsRegistry,
+  ) {
     // One batch at a time: a batch writes every execution it touches in one transaction.
     super(messaging, { ...executionConsumerOptions(config, CONSUMERS.apiGatewayReadModel, 1), batchSize: 256 });
-    this.projector = new ExecutionProjector(orm);
+    this.projector = new ExecutionProjector(orm, {
+      // The execution id, event and SQLSTATE only: the values are the execution's data.
+      onFailure: (f) =>
+        this.logger.error('an event could not be applied to the read model: skipped, see the row\'s projection_error', {
+          execution_id: f.executionId,
+          event_type: f.eventType,
+          position: f.position,
+          seq: f.seq,
+          reason: f.reason,
+        }),
+    });
+    metrics.register({
+      name: 'trigrun_projection_failures_total',
+      help: 'Execution events the read model could not apply and skipped (each shows on its row as projection_error).',
+      type: 'counter',
+      value: () => this.projector.failures,
+    });
   }
 
   protected override prepare() {

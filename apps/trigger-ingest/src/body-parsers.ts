@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RawServerDefault } from 'fastify';
+import { storableParsed, storableText } from '@trigrun/execution-contracts';
 
 /** SPEC §6: public bodies up to 1 MiB; larger ones answer 413 payload_too_large. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -9,6 +10,11 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * JSON body is `null`, as many callers send one), forms become an object, text/plain and any
  * other content type arrive as a string. Going through `useBodyParser` keeps Nest from adding its
  * own JSON and form parsers on top at init.
+ *
+ * This is the edge where third-party strings enter, so every body leaves here storable
+ * (docs/third-party-data.md): NUL and lone surrogates become U+FFFD, in keys and values, and JSON
+ * nested deeper than MAX_STORED_JSON_DEPTH is kept as its text — nothing after this point (the
+ * validation pipe, JSON.stringify, jsonb) then meets a depth it would overflow on.
  */
 export function registerBodyParsers(app: NestFastifyApplication, bodyLimit = MAX_BODY_BYTES): void {
   const fastify = app.getHttpAdapter().getInstance();
@@ -16,10 +22,15 @@ export function registerBodyParsers(app: NestFastifyApplication, bodyLimit = MAX
   const json = fastify.getDefaultJsonParser('error', 'error');
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (req, body, done) => {
     if (body.length === 0) return done(null, null);
-    return json(req, body.toString('utf8'), done);
+    const text = body.toString('utf8');
+    return json(req, text, (error: Error | null, parsed?: unknown) => (error ? done(error) : done(null, storableParsed(parsed, text))));
   });
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit }, (_req, body, done) => done(null, parseForm(body.toString('utf8'))));
-  app.useBodyParser('*', { bodyLimit }, (_req, body, done) => done(null, body.toString('utf8')));
+  const asText = (_req: unknown, body: Buffer, done: (error: Error | null, body?: unknown) => void) => done(null, storableText(body.toString('utf8')));
+  // fastify parses text/plain itself: replaced, so text bodies are made storable like the rest.
+  fastify.removeContentTypeParser('text/plain');
+  app.useBodyParser('text/plain', { bodyLimit }, asText);
+  app.useBodyParser('*', { bodyLimit }, asText);
 }
 
 /**
@@ -28,7 +39,10 @@ export function registerBodyParsers(app: NestFastifyApplication, bodyLimit = MAX
  */
 export function parseForm(text: string): Record<string, string | string[]> {
   const fields = new Map<string, string | string[]>();
-  for (const [key, value] of new URLSearchParams(text)) {
+  for (const [rawKey, rawValue] of new URLSearchParams(text)) {
+    // `%00` and `%ED%A0%80`-style escapes decode to NUL and U+FFFD already; the NUL is replaced here.
+    const key = storableText(rawKey);
+    const value = storableText(rawValue);
     const seen = fields.get(key);
     if (seen === undefined) fields.set(key, value);
     else if (Array.isArray(seen)) seen.push(value);

@@ -157,6 +157,26 @@ describe('POST /v1/resume/:token', () => {
     expect(waitpoints.resume).not.toHaveBeenCalled();
   });
 
+  it.each<[string, string, string, unknown]>([
+    ['JSON with NUL and lone surrogates in keys and values', 'application/json', '{"a\\u0000":"x\\u0000\\ud800","b":["\\udc00","\\ud83d\\ude00"]}', { 'a\uFFFD': 'x\uFFFD\uFFFD', b: ['\uFFFD', '\ud83d\ude00'] }],
+    ['a form with %00', FORM, 'k%00=v%00&ok=1', { 'k\uFFFD': 'v\uFFFD', ok: '1' }],
+    ['text with a NUL', 'text/plain', 'a\u0000b', 'a\uFFFDb'],
+    ['JSON 65 levels deep, kept as its text', 'application/json', '['.repeat(65) + ']'.repeat(65), '['.repeat(65) + ']'.repeat(65)],
+    ['JSON 20,000 levels deep, kept as its text', 'application/json', '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000), '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000)],
+    ['JSON 64 levels deep, kept parsed', 'application/json', '['.repeat(64) + ']'.repeat(64), JSON.parse('['.repeat(64) + ']'.repeat(64))],
+  ])('hands over %s in its storable form (docs/third-party-data.md)', async (_name, contentType, body, payload) => {
+    const res = await post(`/v1/resume/${TOKEN}`, body, { 'content-type': contentType });
+    expect(res.statusCode).toBe(200);
+    expect(waitpoints.resume).toHaveBeenCalledWith(TOKEN, payload);
+  });
+
+  it('answers a payload that cannot be recorded with 413 and the reason', async () => {
+    waitpoints.resume.mockResolvedValue({ kind: 'unstorable', reason: 'ExecutionResumed cannot be stored: it is 2000000 bytes as JSON' });
+    const res = await postJson(`/v1/resume/${TOKEN}`, { a: 1 });
+    expectEnvelope(res, 413, 'payload_too_large');
+    expect(res.json().error.details).toEqual({ reason: 'ExecutionResumed cannot be stored: it is 2000000 bytes as JSON' });
+  });
+
   it('accepts a body of exactly 1 MiB', async () => {
     const res = await post(`/v1/resume/${TOKEN}`, 'x'.repeat(MAX_BODY_BYTES), { 'content-type': 'text/plain' });
     expect(res.statusCode).toBe(200);

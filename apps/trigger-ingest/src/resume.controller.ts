@@ -3,7 +3,10 @@ import { assertNever } from '@trigrun/execution-domain';
 import { MAX_RESUME_PAYLOAD_BYTES, Waitpoints } from '@trigrun/execution-engine';
 import { ApiError, Public } from '@trigrun/nest';
 
-/** SPEC §7: the resume URL of a parked `wait_for_webhook` step. Its body becomes the step's output. */
+/**
+ * SPEC §7: the resume URL of a parked `wait_for_webhook` step. Its body becomes the step's output,
+ * in its storable form (body-parsers.ts, docs/third-party-data.md).
+ */
 @Public()
 @Controller('v1/resume')
 export class ResumeController {
@@ -22,6 +25,11 @@ export class ResumeController {
         throw new ApiError('not_found', 'Unknown or expired resume link');
       case 'too_large':
         throw new ApiError('payload_too_large', `A resume payload is stored with the execution: at most ${MAX_RESUME_PAYLOAD_BYTES / 1024} KiB as JSON`);
+      case 'unstorable':
+        // Nothing was recorded: the step still waits, and the same link can be called again.
+        throw new ApiError('payload_too_large', 'This resume payload cannot be recorded with the execution (docs/third-party-data.md); nothing changed', {
+          reason: outcome.reason,
+        });
       default:
         return assertNever(outcome);
     }

@@ -3,3 +3,4 @@ export * from './model';
 export * from './subjects';
 export * from './validate';
 export * from './callbacks';
+export * from './third-party-data';

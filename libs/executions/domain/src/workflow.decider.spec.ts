@@ -359,6 +359,15 @@ describe('workflow decider: http step attempts', () => {
       .then([recorded('fetch', attempt(1), null, null), completed('fetch', null, { order_id: 'o-big', cursor: 'c-big', total: 1 }, { cursor: 'c-big', total: '1' })]);
   });
 
+  it('decides on a 20,000-deep body without overflowing the stack (the store, not the decider, refuses what it cannot encode)', () => {
+    // The shell hands over bodies made storable (deep ones as text); a value from anywhere else
+    // must still not throw here, or the delivery would be retried and the request sent again.
+    const deep = JSON.parse('['.repeat(20_000) + ']'.repeat(20_000)) as unknown;
+    const result = given(...running).state;
+    const events = decide({ type: 'RecordAttempt', attempt: attempt(1), now: at(1), jitter: 0, responseBody: deep }, result);
+    expect(isIgnore(events) ? [] : events.map((e) => e.type)).toEqual(['AttemptRecorded', 'StepCompleted']);
+  });
+
   it('schedules a retry after a retryable failure and waits for it', () => {
     const events = given(...running)
       .when({ type: 'RecordAttempt', attempt: failedAttempt(1), now: at(1), jitter: 0.5 })

@@ -1,12 +1,13 @@
-import type {
-  ApprovalDecision,
-  AttemptRecord,
-  ExecutionError,
-  ExecutionEventData,
-  ExecutionVariables,
-  NewExecutionEvent,
-  StepSpec,
-  WaitingReason,
+import {
+  type ApprovalDecision,
+  type AttemptRecord,
+  type ExecutionError,
+  type ExecutionEventData,
+  type ExecutionVariables,
+  type NewExecutionEvent,
+  type StepSpec,
+  type WaitingReason,
+  jsonText,
 } from '@trigrun/execution-contracts';
 import { renderOutputTemplate } from '@trigrun/response-matching';
 import { TemplateError, renderRequest, renderString } from '@trigrun/templating';
@@ -255,7 +256,8 @@ export function recordStepAttempt(
 /** Bodies above the cap are not kept in the event (the attempt's bodyPreview still shows their start). */
 function recordable(body: unknown): unknown {
   if (body === null || body === undefined) return null;
-  const size = typeof body === 'string' ? body.length : JSON.stringify(body).length;
+  // jsonText, not JSON.stringify: it cannot overflow the stack on a deep value (docs/third-party-data.md).
+  const size = typeof body === 'string' ? body.length : jsonText(body).length;
   return size <= MAX_RECORDED_OUTPUT_LENGTH ? body : null;
 }
 

@@ -1,11 +1,20 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { type DeliverCallback, type ExecutionEvent, InvalidEventError, type JobSnapshot, isStepDriven } from '@trigrun/execution-contracts';
+import {
+  type AttemptRecord,
+  type DeliverCallback,
+  type ExecutionError,
+  type ExecutionEvent,
+  InvalidEventError,
+  type JobSnapshot,
+  isStepDriven,
+  storableValue,
+} from '@trigrun/execution-contracts';
 import { type ExecutionCommand, type ExecutionIdentity, type ExecutionState, type NextAction, evolve, initialState, nextAction, starterAttempt } from '@trigrun/execution-domain';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, type MessageContext, ack, nakAfter, term } from '@trigrun/messaging';
 import { callbackFor } from './callbacks';
 import { type SecretReferences, type SecretResolver, performAttempt } from './request-attempt';
-import { type ExecutionStore, type LoadedExecution, decodeEvent, newExecutionUuid } from './execution-store';
+import { type AppendResult, type ExecutionStore, type LoadedExecution, UnstorableEventError, decodeEvent, newExecutionUuid } from './execution-store';
 import { type TokenSealer, mintParkToken } from './park-tokens';
 import { performStepAttempt } from './step-attempt';
 
@@ -235,7 +244,8 @@ export class ExecutionEngine {
           signal: ctx.signal,
         });
         if (ctx.signal.aborted) throw new Error('shutting down: attempt handed back');
-        await run(() => ({ type: 'RecordAttempt', attempt, responseBody, now: this.deps.now().toISOString(), jitter: this.deps.random() }));
+        // responseBody is storable already (parseBody); the attempt carries target-sent text too.
+        await run(() => ({ type: 'RecordAttempt', attempt: storableAttempt(attempt), responseBody, now: this.deps.now().toISOString(), jitter: this.deps.random() }));
         return ack();
       }
       case 'park':
@@ -255,9 +265,27 @@ export class ExecutionEngine {
     }
   }
 
-  /** Decides `command` against `loaded` (the view this delivery acts on), appends, and keeps the result in memory. */
-  private async appendFrom(identity: ExecutionIdentity, loaded: LoadedExecution, command: Parameters<ExecutionStore['execute']>[1]) {
-    const result = await this.deps.store.execute(identity, command, { now: this.deps.now, loaded });
+  /**
+   * Decides `command` against `loaded` (the view this delivery acts on), appends, and keeps the
+   * result in memory. A decision the store cannot encode (docs/third-party-data.md) fails the
+   * execution with a clear code instead: throwing would redeliver the message, and a redelivered
+   * send sends the request again, past max_attempts, for good.
+   */
+  private async appendFrom(identity: ExecutionIdentity, loaded: LoadedExecution, command: Parameters<ExecutionStore['execute']>[1]): Promise<AppendResult> {
+    let result: AppendResult;
+    try {
+      result = await this.deps.store.execute(identity, command, { now: this.deps.now, loaded });
+    } catch (thrown) {
+      // A RangeError out of the decider (a stack overflow on a value, an invalid time) is as
+      // deterministic as an encoding failure: deciding again cannot help either.
+      const error = thrown instanceof RangeError ? new UnstorableEventError('the decision', `deciding it failed (${thrown.message})`, thrown) : thrown;
+      if (!(error instanceof UnstorableEventError)) throw error;
+      const attempted = command(loaded.state);
+      if (attempted.type === 'FailExecution') throw error;
+      const failure = unstorableFailure(attempted, error);
+      this.deps.logger.warn('a decision could not be stored: the execution fails', { execution_id: identity.executionId, code: failure.code, reason: error.message });
+      result = await this.deps.store.execute(identity, () => ({ type: 'FailExecution', error: failure }), { now: this.deps.now, loaded });
+    }
     this.remember(result.loaded);
     return result;
   }
@@ -279,7 +307,14 @@ export class ExecutionEngine {
     const command: ExecutionCommand =
       result.kind === 'template_error'
         ? { type: 'FailExecution', error: { code: 'template_error', message: result.message } }
-        : { type: 'RecordAttempt', attempt: result.attempt, output: result.output, now: this.deps.now().toISOString(), jitter: this.deps.random() };
+        : {
+            type: 'RecordAttempt',
+            // The output template reads the raw response: what it made of it is made storable here.
+            attempt: storableAttempt(result.attempt),
+            output: storableValue(result.output),
+            now: this.deps.now().toISOString(),
+            jitter: this.deps.random(),
+          };
     const outcome = await this.appendFrom(identity, loaded, () => command);
     if ('ignored' in outcome) this.deps.logger.debug('attempt result ignored', { execution_id: identity.executionId, reason: outcome.ignored });
     return ack();
@@ -322,6 +357,26 @@ export class ExecutionEngine {
 }
 
 const RELEASED_LIMIT = 4096;
+
+/** An attempt record in its storable form: its preview, headers and messages carry what the target sent. */
+const storableAttempt = (attempt: AttemptRecord): AttemptRecord => storableValue(attempt) as AttemptRecord;
+
+/**
+ * The failure recorded when a decision cannot be stored: `unstorable_response` for the result of
+ * an attempt (its response, or what extraction and the output template made of it), else
+ * `unstorable_event`.
+ */
+function unstorableFailure(command: ExecutionCommand, error: UnstorableEventError): ExecutionError {
+  if (command.type === 'RecordAttempt') {
+    const a = command.attempt;
+    const answered = a.statusCode === null ? a.status : `HTTP ${a.statusCode}`;
+    return {
+      code: 'unstorable_response',
+      message: `attempt ${a.number} (${answered}, ${a.latencyMs} ms) got a response that cannot be recorded (${error.message}); the execution fails rather than send the request again`,
+    };
+  }
+  return { code: 'unstorable_event', message: `${command.type} could not be recorded (${error.message}); the execution fails rather than retry it forever` };
+}
 const EMPTY: LoadedExecution = { state: initialState(), events: [], lastSeq: 0, position: 0 };
 const extend = (loaded: LoadedExecution, event: ExecutionEvent, seq: number): LoadedExecution => ({
   state: evolve(loaded.state, event),

@@ -34,6 +34,28 @@ export type AppendResult =
   | { readonly appended: ExecutionEvent[]; readonly loaded: LoadedExecution }
   | { readonly ignored: string; readonly code?: IgnoreCode; readonly loaded: LoadedExecution };
 
+/**
+ * An event of a decision that cannot be stored as it is: its JSON cannot be written (nesting too
+ * deep for JSON.stringify, a value JSON has no form for) or is larger than a message may be.
+ * Nothing of the decision was appended. Retrying cannot help, so the engine records a failure
+ * instead (`unstorable_response`), never a redelivery that would send the request again.
+ */
+export class UnstorableEventError extends Error {
+  constructor(
+    readonly eventType: string,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(`${eventType} cannot be stored: ${reason}`, { cause });
+    this.name = 'UnstorableEventError';
+  }
+}
+
+/** Room left in a message for the headers (msg id, expected sequence, event type). */
+const HEADER_ALLOWANCE_BYTES = 4 * 1024;
+/** NATS's default max_payload, for a connection that has not told its server's yet. */
+const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 export const decodeEvent = (data: Uint8Array): ExecutionEvent => parseExecutionEvent(JSON.parse(decoder.decode(data)));
@@ -46,9 +68,19 @@ export class ExecutionStore {
   private readonly store: JetStreamEventStore;
   private readonly subjects: ReturnType<typeof executionSubjects>;
 
-  constructor(js: JetStreamClient, jsm: JetStreamManager, namespace: string) {
+  constructor(
+    private readonly js: JetStreamClient,
+    jsm: JetStreamManager,
+    namespace: string,
+  ) {
     this.subjects = executionSubjects(namespace);
     this.store = new JetStreamEventStore(js, jsm, this.subjects.stream);
+  }
+
+  /** The largest event this connection's server takes (its max_payload, less room for headers). */
+  private get maxEventBytes(): number {
+    const info = (this.js as { nc?: { info?: { max_payload?: number } } }).nc?.info;
+    return (info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES) - HEADER_ALLOWANCE_BYTES;
   }
 
   async load(executionId: string): Promise<LoadedExecution> {
@@ -88,28 +120,18 @@ export class ExecutionStore {
 
   private async append(identity: ExecutionIdentity, loaded: LoadedExecution, events: readonly NewExecutionEvent[], now: Date) {
     const subject = this.subjects.forExecution(identity.executionId);
+    // Every event is encoded before the first is appended: a decision is stored whole or not at all
+    // when one of its events cannot be.
+    const encoded = events.map((e, i) => this.encode(identity, e, loaded.position + i + 1, now));
     const appended: ExecutionEvent[] = [];
     let lastSeq = loaded.lastSeq;
-    let position = loaded.position;
-    for (const e of events) {
-      position++;
-      const envelope = {
-        type: e.type,
-        version: EVENT_SCHEMA_VERSION,
-        id: newId('evt', now.getTime()),
-        execution_id: identity.executionId,
-        job_id: identity.jobId,
-        workspace_id: identity.workspaceId,
-        occurred_at: now.toISOString(),
-        position,
-        data: e.data,
-      } as ExecutionEvent;
+    for (const { envelope, bytes } of encoded) {
       try {
-        lastSeq = await this.store.append(subject, encoder.encode(JSON.stringify(envelope)), {
+        lastSeq = await this.store.append(subject, bytes, {
           // The position makes the id deterministic: a retried publish of the same decision is dropped.
-          msgId: `${identity.executionId}:${position}`,
+          msgId: `${identity.executionId}:${envelope.position}`,
           expectedLastSeq: lastSeq,
-          headers: { [EVENT_TYPE_HEADER]: e.type },
+          headers: { [EVENT_TYPE_HEADER]: envelope.type },
         });
       } catch (error) {
         if (error instanceof ConcurrencyConflict && appended.length > 0) return { appended, lastSeq, cut: true };
@@ -118,6 +140,31 @@ export class ExecutionStore {
       appended.push(envelope);
     }
     return { appended, lastSeq, cut: false };
+  }
+
+  private encode(identity: ExecutionIdentity, e: NewExecutionEvent, position: number, now: Date): { envelope: ExecutionEvent; bytes: Uint8Array } {
+    const envelope = {
+      type: e.type,
+      version: EVENT_SCHEMA_VERSION,
+      id: newId('evt', now.getTime()),
+      execution_id: identity.executionId,
+      job_id: identity.jobId,
+      workspace_id: identity.workspaceId,
+      occurred_at: now.toISOString(),
+      position,
+      data: e.data,
+    } as ExecutionEvent;
+    let bytes: Uint8Array;
+    try {
+      bytes = encoder.encode(JSON.stringify(envelope));
+    } catch (error) {
+      // RangeError: nested too deep for JSON.stringify; TypeError: a BigInt or a cycle.
+      if (error instanceof RangeError || error instanceof TypeError) throw new UnstorableEventError(e.type, `its JSON cannot be written (${error.message})`, error);
+      throw error;
+    }
+    const limit = this.maxEventBytes;
+    if (bytes.length > limit) throw new UnstorableEventError(e.type, `it is ${bytes.length} bytes as JSON, over the ${limit} bytes a message may hold`);
+    return { envelope, bytes };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { AttemptRecord, HttpStepSpec } from '@trigrun/execution-contracts';
+import { type AttemptRecord, type HttpStepSpec, storableJson } from '@trigrun/execution-contracts';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { attemptRecordOf, outboundRequestOf } from './attempt';
 import { type SecretReferences, type SecretResolver, recordedAttempt, sendWithSecrets, withMatcher } from './request-attempt';
@@ -61,11 +61,11 @@ export async function performStepAttempt(
   return { attempt: recordedAttempt(attempt, sent), responseBody };
 }
 
+/**
+ * The body as `extract` reads it and the events record it: JSON when it parses, else the text, in
+ * a form every layer stores (docs/third-party-data.md): NUL and lone surrogates become U+FFFD, and
+ * JSON nested deeper than MAX_STORED_JSON_DEPTH stays text (extraction then finds nothing in it).
+ */
 function parseBody(text: string): unknown {
-  if (text.length === 0) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
+  return storableJson(text);
 }

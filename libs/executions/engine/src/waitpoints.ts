@@ -1,6 +1,6 @@
-import type { ApprovalDecision, ExecutionEvent } from '@trigrun/execution-contracts';
+import { type ApprovalDecision, type ExecutionEvent, storableText, storableValue } from '@trigrun/execution-contracts';
 import { type ExecutionIdentity, contextOf, parkedStepOf } from '@trigrun/execution-domain';
-import type { ExecutionStore, LoadedExecution } from './execution-store';
+import { type ExecutionStore, type LoadedExecution, UnstorableEventError } from './execution-store';
 import { executionIdOfToken, hashParkToken, sameTokenHash } from './park-tokens';
 
 /**
@@ -12,6 +12,8 @@ export const MAX_RESUME_PAYLOAD_BYTES = 512 * 1024;
 export type ResumeOutcome =
   | { readonly kind: 'resumed'; readonly executionId: string }
   | { readonly kind: 'too_large' }
+  /** The payload made storable still cannot be recorded (it grew past a message's size): nothing changed. */
+  | { readonly kind: 'unstorable'; readonly reason: string }
   | { readonly kind: 'already_completed'; readonly executionId: string }
   | { readonly kind: 'not_found' };
 
@@ -56,15 +58,28 @@ export class Waitpoints {
     private readonly now: () => Date,
   ) {}
 
-  async resume(token: string, payload: unknown): Promise<ResumeOutcome> {
-    if (Buffer.byteLength(JSON.stringify(payload ?? null), 'utf8') > MAX_RESUME_PAYLOAD_BYTES) return { kind: 'too_large' };
+  /**
+   * `payload` is third-party data: it is recorded in its storable form (docs/third-party-data.md),
+   * so NUL and lone surrogates arrive as U+FFFD and what nests below MAX_STORED_JSON_DEPTH as its
+   * JSON text, whoever the caller (trigger-ingest's body parsers already keep a too-deep body
+   * whole as its own text).
+   */
+  async resume(token: string, rawPayload: unknown): Promise<ResumeOutcome> {
+    const payload = storableValue(rawPayload ?? null);
+    if (Buffer.byteLength(JSON.stringify(payload), 'utf8') > MAX_RESUME_PAYLOAD_BYTES) return { kind: 'too_large' };
     const found = await this.find(token, 'webhook');
     if (found.kind !== 'found') return found.kind === 'used' ? { kind: 'already_completed', executionId: found.executionId } : { kind: 'not_found' };
     const now = this.now();
-    const result = await this.store.execute(found.identity, () => ({ type: 'ResumeStep', tokenHash: found.hash, payload, now: now.toISOString() }), {
-      now: this.now,
-      loaded: found.loaded,
-    });
+    let result;
+    try {
+      result = await this.store.execute(found.identity, () => ({ type: 'ResumeStep', tokenHash: found.hash, payload, now: now.toISOString() }), {
+        now: this.now,
+        loaded: found.loaded,
+      });
+    } catch (error) {
+      if (error instanceof UnstorableEventError) return { kind: 'unstorable', reason: error.message };
+      throw error;
+    }
     if (!('ignored' in result)) return { kind: 'resumed', executionId: found.identity.executionId };
     return result.code === 'expired' || result.code === 'unknown_token' ? { kind: 'not_found' } : { kind: 'already_completed', executionId: found.identity.executionId };
   }
@@ -74,7 +89,8 @@ export class Waitpoints {
     if (found.kind === 'missing') return { kind: 'not_found' };
     if (found.kind === 'used') return { kind: 'conflict', executionId: found.executionId, first: decisionOf(found.loaded.events, found.stepId) };
     const now = this.now().toISOString();
-    const decision: ApprovalDecision = { decision: input.decision, comment: input.comment ?? null, decided_by: input.decidedBy ?? null, decided_at: now };
+    const text = (v: string | null | undefined) => (v === null || v === undefined ? null : storableText(v));
+    const decision: ApprovalDecision = { decision: input.decision, comment: text(input.comment), decided_by: text(input.decidedBy), decided_at: now };
     const result = await this.store.execute(found.identity, () => ({ type: 'DecideApproval', tokenHash: found.hash, decision, now }), {
       now: this.now,
       loaded: found.loaded,

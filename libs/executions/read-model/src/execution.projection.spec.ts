@@ -1,5 +1,5 @@
 import type { ApprovalDecision, ExecutionEvent } from '@trigrun/execution-contracts';
-import { type ExecutionView, type WaitingPayloadOf, project, toApi, waitingPayload } from './execution.projection';
+import { type ExecutionView, type WaitingPayloadOf, project, skipped, toApi, waitingPayload } from './execution.projection';
 import { SEALED_TOKEN, attemptRecord, eventsOf, jobSnapshot, workflowSnapshot } from './testing/execution-events';
 
 const ID = { executionId: 'exec_01KKRF0D803PD5AC4TSVZAH4F9', jobId: 'job_01KKRF0C8RYFT28KGKN94EQF75', workspaceId: 'ws_01KEKJ4HM0QCWAMWZ0FF3ZH0WW' };
@@ -262,5 +262,37 @@ describe('waitingPayload', () => {
   it('keeps the shape with null URLs when there is no token to show', () => {
     expect(waitingPayload({ ...waiting, reason: 'webhook' }, null)).toEqual({ resume_url: null });
     expect(waitingPayload({ ...waiting, reason: 'approval' }, null)).toEqual({ review_url: null, approve_url: null, reject_url: null, message: 'Ship?' });
+  });
+});
+
+describe('skipped: an event the projection could not apply', () => {
+  it('keeps the view, moves the checkpoint past the event, and says which event is missing', () => {
+    const view = given(...fetchedThenParked().slice(0, 7));
+    const bad = fetchedThenParked()[7];
+    const past = skipped(view!, bad, 'PostgreSQL refused a value of the row as malformed or out of range, SQLSTATE 22008');
+    expect(past).toEqual({
+      ...view,
+      position: 8,
+      projectionError: {
+        code: 'projection_failed',
+        message: expect.stringContaining('ExecutionParked at position 8 could not be applied to the read model (PostgreSQL refused'),
+        event_type: 'ExecutionParked',
+        position: 8,
+        skipped_events: 1,
+      },
+    });
+    expect(toApi(past).projection_error).toEqual(past.projectionError);
+  });
+
+  it('counts every skipped event and keeps the error through later events', () => {
+    const view = given(...fetchedThenParked().slice(0, 7));
+    const twice = skipped(skipped(view!, fetchedThenParked()[7], 'a'), { ...e.succeeded(9, at(1000)) }, 'b');
+    expect(twice.projectionError).toMatchObject({ event_type: 'ExecutionSucceeded', position: 9, skipped_events: 2 });
+    const after = project(twice, e.failed(10, at(2000), { code: 'x', message: 'y' }));
+    expect(after).toMatchObject({ status: 'failed', position: 10, projectionError: { skipped_events: 2 } });
+  });
+
+  it('serves projection_error as null while every event applied', () => {
+    expect(toApi(given(...fetchedThenParked())!).projection_error).toBeNull();
   });
 });

@@ -45,6 +45,19 @@ export interface WaitingView {
   readonly expiresAt: string;
 }
 
+/**
+ * Why the row missed an event: the projection could not apply it (a value PostgreSQL refuses, a
+ * fold that threw) and went on with the next one rather than stall behind it. The last such
+ * event, and how many were skipped in all.
+ */
+export interface ProjectionError {
+  readonly code: 'projection_failed';
+  readonly message: string;
+  readonly event_type: string;
+  readonly position: number;
+  readonly skipped_events: number;
+}
+
 /** The projected shape of an execution, independent of storage. */
 export interface ExecutionView {
   readonly id: string;
@@ -72,6 +85,8 @@ export interface ExecutionView {
   readonly finalOutput: unknown;
   readonly error: ExecutionError | null;
   readonly replayOf: string | null;
+  /** Set once an event of this execution could not be applied (and was skipped). */
+  readonly projectionError: ProjectionError | null;
   readonly position: number;
 }
 
@@ -106,6 +121,7 @@ export function project(view: ExecutionView | null, e: ExecutionEvent): Executio
       finalOutput: null,
       error: null,
       replayOf: e.data.replay_of,
+      projectionError: null,
       position: e.position,
     };
   }
@@ -215,6 +231,24 @@ export function project(view: ExecutionView | null, e: ExecutionEvent): Executio
       return unhandled;
     }
   }
+}
+
+/**
+ * The row past an event it could not apply: everything as before, the checkpoint moved on (so
+ * the next event applies), and the failure recorded for whoever reads the execution.
+ */
+export function skipped(view: ExecutionView, e: ExecutionEvent, reason: string): ExecutionView {
+  return {
+    ...view,
+    position: e.position,
+    projectionError: {
+      code: 'projection_failed',
+      message: `${e.type} at position ${e.position} could not be applied to the read model (${reason}); the execution's own state is unaffected, this view misses that event`,
+      event_type: e.type,
+      position: e.position,
+      skipped_events: (view.projectionError?.skipped_events ?? 0) + 1,
+    },
+  };
 }
 
 const newStep = (stepId: string, type: StepType): StepExecutionView => ({
@@ -340,6 +374,8 @@ export function toApi(view: ExecutionView, waitingPayloadOf: WaitingPayloadOf = 
     final_output: view.finalOutput,
     error: view.error,
     replay_of: view.replayOf,
+    /** Beyond SPEC §8: null, or why this view misses an event (docs/third-party-data.md). */
+    projection_error: view.projectionError,
   };
 }
 export type ExecutionApi = ReturnType<typeof toApi>;

@@ -16,7 +16,7 @@ const ADMIN_URL = process.env.TRIGRUN_IT_POSTGRES_URL ?? 'postgres://postgres@12
 const ACK: Disposition = { type: 'ack' };
 const at = (iso: string, plusMs: number) => new Date(Date.parse(iso) + plusMs).toISOString();
 
-/** The execution fields of SPEC §8, plus `replay_of` (set by replay). */
+/** The execution fields of SPEC §8, plus `replay_of` (set by replay) and `projection_error` (docs/third-party-data.md). */
 const SPEC_FIELDS = [
   'id',
   'job_id',
@@ -38,6 +38,7 @@ const SPEC_FIELDS = [
   'final_output',
   'error',
   'replay_of',
+  'projection_error',
 ];
 
 describe('execution read model (real Postgres)', () => {
@@ -185,6 +186,7 @@ describe('execution read model (real Postgres)', () => {
       final_output: { rows: 12, ok: true },
       error: null,
       replay_of: null,
+      projection_error: null,
     });
     expect(Object.keys(api ?? {}).sort()).toEqual([...SPEC_FIELDS].sort());
     expect(await queries.list(ws, {}, 50)).toEqual({ data: [api], next_cursor: null });

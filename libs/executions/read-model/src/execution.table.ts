@@ -1,18 +1,17 @@
-import { type ExecutionView, type StepExecutionApi, type StepExecutionView, stepToApi } from './execution.projection';
+import { storableText, storableValue } from '@trigrun/execution-contracts';
+import { type ExecutionView, type ProjectionError, type StepExecutionApi, type StepExecutionView, stepToApi } from './execution.projection';
 
 // The `executions` table as the read model reads and writes it, in plain SQL: one mapping
 // between rows and ExecutionView for the projector and the queries alike. (The ORM's entity
 // bookkeeping cost more CPU than the database work on the projection's hot path.)
 
-/** jsonb cannot hold U+0000 in strings; anything a target or a webhook sent may contain it. */
-export function storable<T>(value: T): T {
-  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value) as T;
-  if (Array.isArray(value)) return value.map(storable) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)])) as T;
-  }
-  return value;
-}
+/**
+ * The read model stores whatever the events carry in the form PostgreSQL accepts (the same rule
+ * as at the edge, docs/third-party-data.md): events written before that rule, or by a path that
+ * missed it, still project instead of failing their row.
+ */
+const storableJsonColumn = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(storableValue(v)));
+const storableTextColumn = (v: string | null) => (v === null ? null : storableText(v));
 
 /** The columns the projection owns, in upsert order. */
 export const COLUMNS = [
@@ -40,10 +39,11 @@ export const COLUMNS = [
   'final_output',
   'error',
   'replay_of',
+  'projection_error',
   'position',
   'last_seq',
 ] as const;
-const JSON_COLUMNS = new Set(['attempts', 'step_executions', 'trigger_input', 'context', 'waiting_token_sealed', 'final_output', 'error']);
+const JSON_COLUMNS = new Set(['attempts', 'step_executions', 'trigger_input', 'context', 'waiting_token_sealed', 'final_output', 'error', 'projection_error']);
 const ROW_PLACEHOLDERS = `(${COLUMNS.map((c) => (JSON_COLUMNS.has(c) ? '?::jsonb' : '?')).join(', ')}, now())`;
 /** One statement for a batch; a row only moves forward (a concurrent duplicate writes nothing). */
 export const upsertSql = (rows: number) => `insert into executions (${COLUMNS.join(', ')}, updated_at)
@@ -87,6 +87,7 @@ export function viewOfRow(row: RawExecutionRow): ExecutionView {
     finalOutput: row.final_output,
     error: row.error as ExecutionView['error'],
     replayOf: row.replay_of as string | null,
+    projectionError: (row.projection_error ?? null) as ProjectionError | null,
     position: Number(row.position),
   };
 }
@@ -109,15 +110,16 @@ function stepOfStored(s: StepExecutionApi): StepExecutionView {
 
 /** The row's values in COLUMNS order (keyed by column, so the order cannot drift). */
 export function valuesOf(view: ExecutionView, seq: number): unknown[] {
-  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(storable(v)));
+  const json = storableJsonColumn;
+  const text = storableTextColumn;
   const row: RawExecutionRow = {
-    id: view.id,
-    workspace_id: view.workspaceId,
-    job_id: view.jobId,
-    job_name: view.jobName,
-    kind: view.kind,
+    id: text(view.id),
+    workspace_id: text(view.workspaceId),
+    job_id: text(view.jobId),
+    job_name: text(view.jobName),
+    kind: text(view.kind),
     status: view.status,
-    trigger: view.trigger,
+    trigger: text(view.trigger),
     scheduled_for: view.scheduledFor,
     queued_at: view.queuedAt,
     started_at: view.startedAt,
@@ -129,13 +131,14 @@ export function valuesOf(view: ExecutionView, seq: number): unknown[] {
     context: json(view.context),
     // The token only sealed: the URLs of waiting_payload are built at read time.
     waiting_reason: view.waiting?.reason ?? null,
-    waiting_step_id: view.waiting?.stepId ?? null,
-    waiting_message: storable(view.waiting?.message ?? null),
+    waiting_step_id: text(view.waiting?.stepId ?? null),
+    waiting_message: text(view.waiting?.message ?? null),
     waiting_token_sealed: json(view.waiting?.tokenSealed),
     waiting_expires_at: view.waiting?.expiresAt ?? null,
     final_output: json(view.finalOutput),
     error: json(view.error),
-    replay_of: view.replayOf,
+    replay_of: text(view.replayOf),
+    projection_error: json(view.projectionError),
     position: view.position,
     last_seq: seq,
   };

@@ -9,6 +9,7 @@ import { Migration0006ExecutionSteps } from './migrations/0006-execution-steps';
 import { Migration0007TimersAndSlots } from './migrations/0007-timers-and-slots';
 import { Migration0008ArmedRuns } from './migrations/0008-armed-runs';
 import { Migration0009SlotQueueSequence } from './migrations/0009-slot-queue-sequence';
+import { Migration0010ProjectionError } from './migrations/0010-projection-error';
 
 /** Every migration, in order. Listed explicitly: globs do not survive a build. */
 export const MIGRATIONS = [
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   { name: '0007-timers-and-slots', class: Migration0007TimersAndSlots },
   { name: '0008-armed-runs', class: Migration0008ArmedRuns },
   { name: '0009-slot-queue-sequence', class: Migration0009SlotQueueSequence },
+  { name: '0010-projection-error', class: Migration0010ProjectionError },
 ];
 
 export interface OrmOptions {

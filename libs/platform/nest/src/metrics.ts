@@ -6,6 +6,8 @@ export interface Gauge {
   readonly name: string;
   readonly help: string;
   readonly value: () => number;
+  /** Prometheus type; `counter` for values that only grow (name them `*_total`). Default gauge. */
+  readonly type?: 'gauge' | 'counter';
 }
 
 /** Gauges a service adds to its `/metrics` (e.g. the step-runner's executions held in memory). */
@@ -45,6 +47,6 @@ export class MetricsController {
       { name: 'nodejs_heap_used_bytes', help: 'V8 heap in use: live objects, and garbage not yet collected unless ?gc=1 ran.', value: () => memory.heapUsed },
       ...this.registry.all(),
     ];
-    return gauges.flatMap((g) => [`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, `${g.name} ${g.value()}`]).join('\n') + '\n';
+    return gauges.flatMap((g) => [`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} ${g.type ?? 'gauge'}`, `${g.name} ${g.value()}`]).join('\n') + '\n';
   }
 }
