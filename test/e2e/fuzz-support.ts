@@ -8,7 +8,6 @@ import fc from 'fast-check';
  * for another field first.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Schema = Record<string, any>;
 export type Segment = string | number;
 
@@ -170,7 +169,7 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
 );
 
 export const oddNumber: fc.Arbitrary<number> = fc.oneof(
-  fc.constantFrom(-1, 0, 0.5, 1e308, -1e308, 2 ** 31, 2 ** 53 + 2, -(2 ** 63), 1e-320, 99_999_999_999_999_999_999),
+  fc.constantFrom(-1, 0, 0.5, 1e308, -1e308, 2 ** 31, 2 ** 53 + 2, -(2 ** 63), 1e-320, 1e21),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.integer(),
 );

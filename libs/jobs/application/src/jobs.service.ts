@@ -7,8 +7,7 @@ import { type ExecutionApi, project, toApi } from '@trigrun/execution-read-model
 import { JOB_KINDS, type Problem, SUPPORTED_KINDS, normalizeJobFields, snapshotOf } from '@trigrun/job-domain';
 import { ApiError, InjectOrm } from '@trigrun/nest';
 import { type NormalizedSchedule, nextRunAt } from '@trigrun/scheduling-domain';
-import { executionIdForSlot } from '@trigrun/scheduler';
-import { decodeCursor, encodeCursor, newId } from '@trigrun/util';
+import { decodeCursor, encodeCursor, executionIdForSlot, newId } from '@trigrun/util';
 import { Job, type JobApi, type JobState, jobView } from './job.entity';
 
 /** The job fields a client may send (already shape-checked by the DTO at the edge). */

@@ -48,7 +48,6 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * space and the Latin-1 range; no CR, LF, NUL or other controls. Anything else passed creation
  * and failed every send, so it is refused here (`secret://` values are checked at send time).
  */
-// eslint-disable-next-line no-control-regex
 const UNSENDABLE_IN_HEADER = /[^\t\x20-\x7e\x80-\xff]/;
 /** Headers the platform owns or that would break framing if a job set them. */
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'x-cron-service-execution-id']);

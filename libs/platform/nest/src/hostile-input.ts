@@ -22,6 +22,7 @@ export const AcceptsAnyText = () => RouteConfig({ [ANY_TEXT]: true });
 
 // A NUL, or a surrogate half without its other half. Written with escapes on purpose: no `u` flag,
 // so the class matches UTF-16 code units and a lone half is visible to the lookarounds.
+// eslint-disable-next-line no-control-regex
 const UNPAIRED = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
