@@ -317,6 +317,78 @@ describe('fuzzing every operation of /openapi.json', () => {
     }
   });
 
+  describe('one case of each class the fuzzer found, pinned', () => {
+    const deep = (levels: number) => `{"a":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+    const raw = (method: string, path: string, text: string, token?: string) =>
+      api(method, path, { rawBody: text, token, headers: { 'content-type': 'application/json', accept: 'application/json' } });
+
+    it('refuses JSON nested 2,000 deep on every body, public ones included, with a 400 naming the limit', async () => {
+      for (const [method, path, token] of [
+        ['POST', '/v1/auth/login'],
+        ['POST', '/v1/auth/signup'],
+        ['POST', `/v1/resume/${executionId}.${'A'.repeat(43)}`],
+        ['POST', '/v1/jobs', owner.token],
+        ['PATCH', `/v1/jobs/${cronJob.id}`, owner.token],
+      ] as Array<[string, string, string?]>) {
+        const error = expectError(await raw(method, path, deep(2_000), token), 400, 'validation_failed');
+        expect(error.message).toMatch(/deeper than 64 levels/);
+      }
+    });
+
+    it('refuses NUL and lone surrogates in stored strings, naming the field', async () => {
+      const cases: Array<[string, string, unknown, string]> = [
+        ['POST', '/v1/jobs', { ...cronJobBody(), name: 'a\u0000b' }, 'name'],
+        ['POST', '/v1/jobs', { ...cronJobBody(), request: { ...cronJobBody().request, body: { k: ['\uD800'] } } }, 'request.body.k[0]'],
+        ['PATCH', `/v1/jobs/${flowJob.id}/context`, { 'key\u0000': 'v' }, 'key\\u0000'],
+        ['POST', '/v1/secrets', { name: 'S', value: 'x\uDFFF' }, 'value'],
+        ['POST', '/v1/workspace/members', { email: 'a\u0000@example.test', role: 'member' }, 'email'],
+      ];
+      for (const [method, path, body, field] of cases) {
+        const error = expectError(await api(method, path, { token: owner.token, body }), 400, 'validation_failed');
+        expect(error.details.fields.map((f: { field: string }) => f.field).join()).toContain(field);
+      }
+    });
+
+    it('answers %00 and undecodable escapes in ids and filters with a 400, and out-of-range dates too', async () => {
+      for (const path of [`/v1/jobs/%00`, `/v1/executions/exec_%00`, `/v1/jobs/%ED%A0%80`, `/v1/executions?job_id=%00`, `/v1/executions?from=%2B275760-09-13T00:00:00.000Z`, `/v1/executions?to=0000-01-01`]) {
+        expectError(await api('GET', path, { token: owner.token }), 400, 'validation_failed');
+      }
+    });
+
+    it('refuses header values HTTP cannot send, on create and on PATCH, for requests and http steps', async () => {
+      for (const value of ['\u20ac', 'a\r\nb', 'tab\u0000']) {
+        expectError(await api('POST', '/v1/jobs', { token: owner.token, body: { ...cronJobBody(), request: { url: UNREACHABLE, headers: { 'x-a': value } } } }), 400, 'validation_failed');
+        expectError(await api('PATCH', `/v1/jobs/${cronJob.id}`, { token: owner.token, body: { request: { headers: { 'x-a': value } } } }), 400, 'validation_failed');
+        const steps = workflowBody().steps.map((step, i) => (i === 0 ? { ...step, headers: { 'x-a': value } } : step));
+        expectError(await api('PATCH', `/v1/jobs/${flowJob.id}`, { token: owner.token, body: { steps } }), 400, 'validation_failed');
+      }
+    });
+
+    it('keeps constructor and prototype keys where they are data, and refuses them where they are names', async () => {
+      const data = JSON.parse('{"constructor":{"prototype":{"x":1}},"prototype":"p","toString":"t"}');
+      const created = await api('POST', '/v1/jobs', {
+        token: owner.token,
+        body: { ...cronJobBody(), request: { url: UNREACHABLE, method: 'POST', headers: { constructor: 'c' }, body: data }, response_output_template: data },
+      });
+      expect(created.status).toBe(201);
+      const stored = (await api('GET', `/v1/jobs/${created.body.id}`, { token: owner.token })).body;
+      expect(stored.request.body).toEqual(data);
+      expect(stored.request.headers).toEqual({ constructor: 'c' });
+      expect(stored.response_output_template).toEqual(data);
+      const steps = [{ ...workflowBody().steps[0], body: data }];
+      const flow = await api('POST', '/v1/jobs', { token: owner.token, body: { ...workflowBody(), steps } });
+      expect(flow.status).toBe(201);
+      expect(flow.body.steps[0].body).toEqual(data);
+      await api('DELETE', `/v1/jobs/${created.body.id}`, { token: owner.token });
+      await api('DELETE', `/v1/jobs/${flow.body.id}`, { token: owner.token });
+
+      const named = [{ ...workflowBody().steps[0], extract: { constructor: '$.a' } }];
+      expectError(await api('POST', '/v1/jobs', { token: owner.token, body: { ...workflowBody(), steps: named } }), 400, 'validation_failed');
+      expectError(await api('PATCH', `/v1/jobs/${flowJob.id}/context`, { token: owner.token, body: { prototype: 'v' } }), 400, 'validation_failed');
+      expectError(await api('POST', '/v1/jobs', { token: owner.token, rawBody: `{"constructor":"x",${JSON.stringify(cronJobBody()).slice(1)}` , headers: { 'content-type': 'application/json' } }), 400, 'validation_failed');
+    });
+  });
+
   it('leaves every service ready', async () => {
     const port = Number(new URL(BASE_URL).port);
     // The launcher gives the five services PORT…PORT+4 (tools/start.mjs).
