@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { assertNever } from '@trigrun/execution-domain';
 import { MAX_RESUME_PAYLOAD_BYTES, Waitpoints } from '@trigrun/execution-engine';
-import { ApiError, Public } from '@trigrun/nest';
+import { AcceptsAnyText, ApiError, Public } from '@trigrun/nest';
 
 /**
  * SPEC §7: the resume URL of a parked `wait_for_webhook` step. Its body becomes the step's output,
@@ -14,6 +14,8 @@ export class ResumeController {
 
   @Post(':token')
   @HttpCode(200)
+  // Any body at all (README): the payload is stored as the step's output by the execution layer.
+  @AcceptsAnyText()
   async resume(@Param('token') token: string, @Body() body: unknown) {
     const outcome = await this.waitpoints.resume(token, body ?? null);
     switch (outcome.kind) {

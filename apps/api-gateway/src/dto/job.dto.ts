@@ -1,5 +1,5 @@
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, PartialType, getSchemaPath } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   Allow,
   IsArray,
@@ -30,6 +30,22 @@ class IsCursor implements ValidatorConstraintInterface {
     return 'is not a cursor returned by this endpoint';
   }
 }
+/** ISO-8601 with a four-digit year; the time, seconds, fraction and offset are optional. */
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const TIMESTAMP_MESSAGE = 'must be an ISO-8601 timestamp from 0001-01-01 to 9999-12-31';
+const [MIN_TIMESTAMP, MAX_TIMESTAMP] = [Date.parse('0001-01-01T00:00:00.000Z'), Date.parse('9999-12-31T23:59:59.999Z')];
+
+/**
+ * A timestamp query parameter as a Date, or left as sent (IsDate then refuses it). The range is
+ * PostgreSQL's as the pg driver writes dates: year 0 and years past 9999 (`+010000-…`, which
+ * JavaScript accepts up to 275760) are refused by the database, so they are a 400 here.
+ */
+function timestampParam({ value }: { value: unknown }): unknown {
+  if (typeof value !== 'string' || !ISO_TIMESTAMP.test(value)) return value;
+  const time = Date.parse(value);
+  return Number.isFinite(time) && time >= MIN_TIMESTAMP && time <= MAX_TIMESTAMP ? new Date(time) : value;
+}
+
 import {
   DEFAULT_WORKFLOW_DURATION_SECONDS,
   EXTRACTION_NAME,
@@ -214,6 +230,6 @@ export class ListExecutionsQueryDto extends ListQueryDto {
   status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed';
   @ApiPropertyOptional() @IsOptional() @IsString() job_id?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() job_name?: string;
-  @ApiPropertyOptional({ format: 'date-time', description: 'queued at or after' }) @IsOptional() @Type(() => Date) @IsDate({ message: 'must be an ISO-8601 timestamp' }) from?: Date;
-  @ApiPropertyOptional({ format: 'date-time', description: 'queued before' }) @IsOptional() @Type(() => Date) @IsDate({ message: 'must be an ISO-8601 timestamp' }) to?: Date;
+  @ApiPropertyOptional({ format: 'date-time', description: 'queued at or after' }) @IsOptional() @Transform(timestampParam) @IsDate({ message: TIMESTAMP_MESSAGE }) from?: Date;
+  @ApiPropertyOptional({ format: 'date-time', description: 'queued before' }) @IsOptional() @Transform(timestampParam) @IsDate({ message: TIMESTAMP_MESSAGE }) to?: Date;
 }

@@ -114,6 +114,6 @@ describe('JobContextStore (real PostgreSQL)', () => {
     await store.patch(jobId, workspaceId, { k: 'v' });
     await db.sql.query('delete from jobs where id = $1', [jobId]);
     expect(await storedRow(jobId)).toBeUndefined();
-    await expect(store.patch('job_missing', workspaceId, { k: 'v' })).rejects.toThrow(/foreign key/);
+    await expect(store.patch('job_missing', workspaceId, { k: 'v' })).rejects.toThrow(/foreign_key_violation/);
   });
 });

@@ -7,7 +7,7 @@ import { type ExecutionApi, project, toApi } from '@trigrun/execution-read-model
 import { JOB_KINDS, type Problem, SUPPORTED_KINDS, normalizeJobFields, snapshotOf } from '@trigrun/job-domain';
 import { ApiError, InjectOrm } from '@trigrun/nest';
 import { type NormalizedSchedule, nextRunAt } from '@trigrun/scheduling-domain';
-import { decodeCursor, encodeCursor, newId } from '@trigrun/util';
+import { decodeCursor, encodeCursor, executionIdForSlot, newId } from '@trigrun/util';
 import { Job, type JobApi, type JobState, jobView } from './job.entity';
 
 /** The job fields a client may send (already shape-checked by the DTO at the edge). */
@@ -24,6 +24,11 @@ export interface JobInput {
   on_success_url?: string | null;
   on_failure_url?: string | null;
   response_output_template?: unknown;
+}
+
+interface ArmedRun {
+  readonly executionId: string;
+  readonly slot: Date;
 }
 
 export interface JobFilters {
@@ -107,65 +112,126 @@ export class JobsService {
         max_workflow_duration_seconds: input.max_workflow_duration_seconds === undefined ? job.maxWorkflowDurationSeconds : input.max_workflow_duration_seconds,
       };
       const definition = this.definitionOf(job.kind, merged, problems, now, input.schedule !== undefined);
+      // Everything is checked before anything changes: a refused PATCH leaves the job, and the
+      // run armed for its next slot, exactly as they were.
       if (problems.length > 0) throw ApiError.validation(problems);
+      const armed = this.armedAhead(job, now);
       Object.assign(job, definition, { name: merged.name, updatedAt: now });
-      const withdrawn = await this.withdrawArmed(job, 'job_changed', now);
-      // A new schedule takes effect from now for the next slot; otherwise a slot whose run was
+      // A new schedule takes effect from now for the next slot; otherwise the slot whose run was
       // armed with the old definition is armed again with the new one.
-      if (input.schedule !== undefined && job.state === 'active') job.nextRunAt = nextSlot(job, now);
-      else if (withdrawn) job.nextRunAt = withdrawn;
+      const rearm = input.schedule === undefined;
+      if (!rearm && job.state === 'active') job.nextRunAt = nextSlot(job, now);
+      return armed ? () => this.replaceArmed(job, armed, 'job_changed', now, rearm) : undefined;
     });
   }
 
   async remove(principal: Principal, id: string): Promise<void> {
     await this.change(principal, id, async (job, now) => {
-      await this.withdrawArmed(job, 'job_deleted', now);
+      const armed = this.armedAhead(job, now);
       job.deletedAt = now;
       job.nextRunAt = null;
+      return armed ? () => this.replaceArmed(job, armed, 'job_deleted', now, false) : undefined;
     });
   }
 
   async pause(principal: Principal, id: string): Promise<JobApi> {
     return this.change(principal, id, async (job, now) => {
       if (job.state === 'completed') throw ApiError.conflict('A completed job cannot be paused');
-      await this.withdrawArmed(job, 'job_paused', now);
+      const armed = this.armedAhead(job, now);
       job.state = 'paused';
       job.nextRunAt = null;
       job.updatedAt = now;
+      return armed ? () => this.replaceArmed(job, armed, 'job_paused', now, false) : undefined;
     });
   }
 
   /**
    * Applies `apply` to the job with its row locked, so the scheduler (which skips locked rows)
-   * cannot arm a run between reading and writing it.
+   * cannot arm a run between reading and writing it. `apply` checks and changes the row only; the
+   * effects outside the database it returns run after the row's writes are flushed, still inside
+   * the lock's transaction: a request that fails in the database has then sent nothing, and one
+   * whose effect fails rolls the row back.
    */
-  private async change(principal: Principal, id: string, apply: (job: Job, now: Date) => Promise<void>): Promise<JobApi> {
+  private async change(
+    principal: Principal,
+    id: string,
+    apply: (job: Job, now: Date) => Promise<(() => Promise<void>) | undefined>,
+  ): Promise<JobApi> {
     return this.orm.em.fork().transactional(async (tx) => {
       const job = await tx.findOne(Job, { id, workspaceId: principal.workspaceId, deletedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!job) throw ApiError.notFound('Job');
-      await apply(job, new Date());
+      const effects = await apply(job, new Date());
       await tx.flush();
+      if (effects) {
+        await effects();
+        await tx.flush();
+      }
       return jobView(job);
     });
   }
 
-  /**
-   * Takes back the run the scheduler armed ahead of the job's next slot (see JobScheduler), while
-   * that slot is still ahead; returns the slot when it did. Runs inside the row lock. The
-   * withdrawal is stored before the row commits: if the commit then fails, that one slot is
-   * skipped rather than run twice.
-   */
-  private async withdrawArmed(job: Job, reason: WithdrawalReason, now: Date): Promise<Date | null> {
+  /** The run the scheduler armed ahead of the job's next slot (see JobScheduler), while that slot is still ahead. */
+  private armedAhead(job: Job, now: Date): ArmedRun | null {
     const { armedExecutionId: executionId, armedFor: slot } = job;
+    if (!executionId || !slot || slot.getTime() <= now.getTime()) return null;
+    return { executionId, slot };
+  }
+
+  /**
+   * Takes back the run armed for `armed.slot` and, with `rearm`, arms that slot again with the job
+   * as it now is (a new execution id for the new revision, the same `scheduled_for`), recording
+   * the new run on the row. Runs after the row's other writes are flushed, inside the row lock.
+   *
+   * The new run is queued before the old one is withdrawn: if the withdrawal fails, the new run
+   * is taken back and the error rolls the row back, so the old run stays armed and the slot runs
+   * once, as it was. The one window left is the commit itself failing after both appends: the
+   * slot then runs once, with the new definition. Either way a failing request never makes a slot
+   * silently not run (a PATCH that failed in the database used to withdraw the run and lose it).
+   */
+  private async replaceArmed(job: Job, armed: ArmedRun, reason: WithdrawalReason, now: Date, rearm: boolean): Promise<void> {
     job.armedExecutionId = null;
     job.armedFor = null;
-    if (!executionId || !slot || slot.getTime() <= now.getTime()) return null;
+    const replacement = rearm && job.state === 'active' ? await this.arm(job, armed.slot, now) : null;
+    let withdrawn: boolean;
+    try {
+      withdrawn = await this.withdraw(job, armed.executionId, reason, now);
+    } catch (error) {
+      if (replacement) await this.withdraw(job, replacement.executionId, reason, now).catch(() => undefined);
+      throw error;
+    }
+    if (!withdrawn) {
+      // The old run had already begun: the slot is its own, as before the change.
+      if (replacement) await this.withdraw(job, replacement.executionId, reason, now);
+      Object.assign(job, { armedExecutionId: armed.executionId, armedFor: armed.slot });
+      return;
+    }
+    if (replacement) {
+      job.armedExecutionId = replacement.executionId;
+      job.armedFor = armed.slot;
+      job.launchedAt = now;
+      job.nextRunAt = job.schedule ? nextRunAt(job.schedule as unknown as NormalizedSchedule, { anchor: job.createdAt, after: armed.slot }) : null;
+    }
+  }
+
+  /** Queues the run of `slot` for the job as it now is, held by the stream until the slot (as JobScheduler arms it). */
+  private async arm(job: Job, slot: Date, now: Date): Promise<ArmedRun> {
+    const executionId = executionIdForSlot(job.id, slot, job.updatedAt);
+    await launchExecution(
+      this.executions,
+      { executionId, workspaceId: job.workspaceId, jobId: job.id, trigger: 'schedule', scheduledFor: slot.toISOString(), job: snapshotOf(job) },
+      () => now,
+    );
+    return { executionId, slot };
+  }
+
+  /** Appends the withdrawal of an armed run; false when it was no longer withdrawable (it had started, or ended). */
+  private async withdraw(job: Job, executionId: string, reason: WithdrawalReason, now: Date): Promise<boolean> {
     const result = await this.executions.execute(
       { executionId, jobId: job.id, workspaceId: job.workspaceId },
       () => ({ type: 'WithdrawExecution', reason, now: now.toISOString() }),
       { now: () => now },
     );
-    return 'ignored' in result ? null : slot;
+    return !('ignored' in result);
   }
 
   /** Activates a paused or draft job. A one_time job that never ran (a draft) runs now: activation is its "creation". */

@@ -21,10 +21,19 @@ describe('normalizeRequest', () => {
     ${{ url: 'https://e.com', headers: { 'X-A': 1 } }}                             | ${'request.headers.X-A'}       | ${'must be a string'}
     ${{ url: 'https://e.com', headers: { 'Bad Name': 'x' } }}                      | ${'request.headers.Bad Name'}  | ${'is not a valid header name'}
     ${{ url: 'https://e.com', headers: { Host: 'x' } }}                            | ${'request.headers.Host'}      | ${'is set by the platform'}
-    ${{ url: 'https://e.com', headers: { 'X-A': 'a\r\nInjected: 1' } }}            | ${'request.headers.X-A'}       | ${'must not contain line breaks'}
+    ${{ url: 'https://e.com', headers: { 'X-A': 'a\r\nInjected: 1' } }}            | ${'request.headers.X-A'}       | ${'must be Latin-1 text without line breaks or control characters (HTTP cannot send anything else in a header)'}
+    ${{ url: 'https://e.com', headers: { 'X-A': '\u20ac outside Latin-1' } }}                | ${'request.headers.X-A'}       | ${'must be Latin-1 text without line breaks or control characters (HTTP cannot send anything else in a header)'}
+    ${{ url: 'https://e.com', headers: { 'X-A': '\u0000' } }}                                | ${'request.headers.X-A'}       | ${'must be Latin-1 text without line breaks or control characters (HTTP cannot send anything else in a header)'}
+    ${{ url: 'https://e.com', headers: { 'X-A': 'emoji \u{1F600}' } }}                       | ${'request.headers.X-A'}       | ${'must be Latin-1 text without line breaks or control characters (HTTP cannot send anything else in a header)'}
+    ${{ url: 'https://e.com', headers: { 'X-A': 'bell \u0007' } }}                           | ${'request.headers.X-A'}       | ${'must be Latin-1 text without line breaks or control characters (HTTP cannot send anything else in a header)'}
+    ${{ url: 'https://e.com', headers: { 'X-A': '\uD800' } }}                                | ${'request.headers.X-A'}       | ${'must be Latin-1 text without line breaks or control characters (HTTP cannot send anything else in a header)'}
     ${{ url: 'https://e.com', body: { a: 1 } }}                                    | ${'request.body'}              | ${'is not allowed with GET'}
   `('$field $message', ({ input, field, message }) => {
     expect(normalizeRequest(input).problems).toContainEqual({ field, message });
+  });
+
+  it('accepts header values HTTP can send: visible ASCII, tab, space and Latin-1', () => {
+    expect(normalizeRequest({ url: 'https://e.com', headers: { 'X-A': 'caf\u00e9\tOK ~ \u00ff', 'X-B': 'secret://KEY', 'X-C': '{{uuid}}' } }).problems).toEqual([]);
   });
 
   it('reports every problem at once', () => {

@@ -43,6 +43,12 @@ export interface RequestInput {
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * What an HTTP/1.1 header value can carry, as Node checks it when sending: tab, visible ASCII,
+ * space and the Latin-1 range; no CR, LF, NUL or other controls. Anything else passed creation
+ * and failed every send, so it is refused here (`secret://` values are checked at send time).
+ */
+const UNSENDABLE_IN_HEADER = /[^\t\x20-\x7e\x80-\xff]/;
 /** Headers the platform owns or that would break framing if a job set them. */
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'x-cron-service-execution-id']);
 
@@ -67,7 +73,9 @@ export function normalizeRequest(
         if (!HEADER_NAME.test(name)) problems.push({ field: `${field}.headers.${name}`, message: 'is not a valid header name' });
         else if (RESERVED_HEADERS.has(name.toLowerCase())) problems.push({ field: `${field}.headers.${name}`, message: 'is set by the platform' });
         else if (typeof value !== 'string') problems.push({ field: `${field}.headers.${name}`, message: 'must be a string' });
-        else if (/[\r\n\0]/.test(value)) problems.push({ field: `${field}.headers.${name}`, message: 'must not contain line breaks' });
+        else if (UNSENDABLE_IN_HEADER.test(value)) {
+          problems.push({ field: `${field}.headers.${name}`, message: 'must be Latin-1 text without line breaks or control characters (HTTP cannot send anything else in a header)' });
+        }
         else headers[name] = value;
       }
     }

@@ -1,1 +1,2 @@
 export * from './orm';
+export * from './errors';

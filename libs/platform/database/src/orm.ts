@@ -1,5 +1,6 @@
 import { MikroORM, type EntitySchema } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
+import { ScrubbingPostgreSqlDriver } from './errors';
 import { Migration0001Initial } from './migrations/0001-initial';
 import { Migration0002JobLaunchedAt } from './migrations/0002-job-launched-at';
 import { Migration0003Secrets } from './migrations/0003-secrets';
@@ -34,6 +35,8 @@ export interface OrmOptions {
 
 export async function createOrm(opts: OrmOptions): Promise<MikroORM> {
   return MikroORM.init({
+    // Errors come out without the SQL and the values it carried (see errors.ts).
+    driver: ScrubbingPostgreSqlDriver,
     clientUrl: opts.url,
     entities: opts.entities,
     discovery: { warnWhenNoEntities: false },
@@ -43,6 +46,8 @@ export async function createOrm(opts: OrmOptions): Promise<MikroORM> {
     ensureDatabase: false,
     allowGlobalContext: false,
     pool: { min: 0, max: opts.poolMax ?? 10 },
+    // Never on, in any environment: a query log line carries the statement with its parameter
+    // values inlined (password hashes, token hashes, context values).
     debug: false,
   });
 }

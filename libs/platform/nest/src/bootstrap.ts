@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { Logger, type INestApplication, type Type, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ErrorEnvelopeFilter } from './error.filter';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorEnvelopeFilter, clientErrorHandler, sendError, toApiError } from './error.filter';
+import { installHostileInputGuard } from './hostile-input';
 import { Infrastructure } from './infrastructure';
 import { JsonLogger, type Level } from './logger';
 import { createValidationPipe } from './validation';
@@ -22,16 +24,31 @@ export interface ServiceOptions {
 }
 
 /**
- * Boots one service: fastify, the error envelope, validation, JSON logs, and a graceful stop on
+ * Boots one service: fastify, the error envelope, the hostile-input guard (JSON depth, text that
+ * cannot be stored: see hostile-input.ts), validation, JSON logs, and a graceful stop on
  * SIGTERM/SIGINT — readiness turns false first, consumers stop taking work and finish or hand
  * back what they hold, then connections close.
  */
 export async function bootstrapService(opts: ServiceOptions): Promise<INestApplication> {
   const logger = new JsonLogger(opts.name, opts.config.TRIGRUN_LOG_LEVEL, opts.config.TRIGRUN_PRETTY_LOGS);
-  const adapter = new FastifyAdapter({ bodyLimit: opts.bodyLimit ?? 1024 * 1024, trustProxy: true });
+  const adapter = new FastifyAdapter({
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    trustProxy: true,
+    // `__proto__` keys are refused (400): assigned anywhere, they would change a prototype. A
+    // `constructor` key is data like any other and is kept (the default refused some, silently
+    // dropped by class-transformer otherwise).
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'ignore',
+    // A URL that does not decode (`%ZZ`, `%ED%A0%80`) or a path parameter past the router's length
+    // limit is answered before any route runs: in the envelope, like everything else.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendError(reply, request.raw, toApiError(error)),
+    // Request lines and headers past Node's limits never reach fastify: answered on the socket.
+    clientErrorHandler,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(opts.module, adapter, { logger, bufferLogs: true });
   app.useGlobalFilters(new ErrorEnvelopeFilter());
   app.useGlobalPipes(createValidationPipe());
+  installHostileInputGuard(app.getHttpAdapter().getInstance());
   await opts.configure?.(app);
 
   let stopping = false;

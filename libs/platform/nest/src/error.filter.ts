@@ -1,6 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { describeDatabaseError, isUniqueViolation } from '@trigrun/database';
 import { ApiError, type ErrorCode } from './api-error';
 
 const CODE_OF_STATUS: Record<number, ErrorCode> = {
@@ -15,6 +17,14 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
   429: 'rate_limited',
 };
 
+/** fastify's own refusals before a handler runs, by their code: the message they carry may quote the URL. */
+const FASTIFY_REFUSALS: Record<string, () => ApiError> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: () => ApiError.validation([{ field: 'body', message: 'is not valid JSON' }], 'The request body is not valid JSON'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => ApiError.validation([{ field: 'body', message: 'is empty but content-type is application/json' }]),
+  FST_ERR_BAD_URL: () => ApiError.validation([{ field: 'path', message: 'is not a valid URL: a percent-escape does not decode to UTF-8 text' }], 'The URL is not valid'),
+  FST_ERR_MAX_PARAM_LENGTH: () => ApiError.validation([{ field: 'path', message: 'has a segment longer than 100 characters' }], 'The URL has a path segment that is too long'),
+};
+
 /** Maps anything thrown to the documented envelope. Only unexpected errors become a 500, and those are logged. */
 export function toApiError(exception: unknown): ApiError {
   if (exception instanceof ApiError) return exception;
@@ -24,19 +34,49 @@ export function toApiError(exception: unknown): ApiError {
     const message = status === 404 ? 'Route not found' : exception.message;
     return new ApiError(code, message);
   }
-  // Errors raised by fastify before a handler runs (body parsing, content types, limits).
+  // Two requests inserting the same unique thing at once: the loser is told so, whichever
+  // service it reached and whether or not that service checked first.
+  if (isUniqueViolation(exception)) return ApiError.conflict('This conflicts with one that already exists (another request may have created it a moment ago)');
+  // Errors raised by fastify before a handler runs (body parsing, content types, limits, URLs).
   const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
   if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode < 500) {
-    const status = fastifyError.statusCode;
-    if (fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /JSON/.test(fastifyError.message ?? '')) {
-      return ApiError.validation([{ field: 'body', message: 'is not valid JSON' }], 'The request body is not valid JSON');
+    const known = fastifyError.code ? FASTIFY_REFUSALS[fastifyError.code] : undefined;
+    if (known) return known();
+    if (fastifyError.message === 'Object contains forbidden prototype property') {
+      return ApiError.validation([{ field: 'body', message: 'has a "__proto__" key, which is not accepted' }], 'The request body has a "__proto__" key, which is not accepted');
     }
-    if (fastifyError.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-      return ApiError.validation([{ field: 'body', message: 'is empty but content-type is application/json' }]);
-    }
-    return new ApiError(CODE_OF_STATUS[status] ?? 'validation_failed', fastifyError.message ?? 'Bad request');
+    if (/JSON/.test(fastifyError.message ?? '')) return FASTIFY_REFUSALS.FST_ERR_CTP_INVALID_JSON_BODY();
+    return new ApiError(CODE_OF_STATUS[fastifyError.statusCode] ?? 'validation_failed', fastifyError.message ?? 'Bad request');
   }
   return new ApiError('internal', 'Internal server error');
+}
+
+/** The text an unexpected error is logged with: for database errors, never the SQL or its values. */
+export function describeForLog(exception: unknown): { message: string; stack?: string } {
+  const database = describeDatabaseError(exception);
+  if (database) return { message: database.message, stack: database.stack };
+  const error = exception as Error | undefined;
+  return { message: error?.message ?? String(exception), stack: error?.stack };
+}
+
+/**
+ * Answers what Node refuses before fastify sees a request (a request line or headers past
+ * `maxHeaderSize`, a malformed request, a timeout) in the envelope, then closes the connection as
+ * fastify's default handler does.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, body] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', new ApiError('payload_too_large', 'The request line and headers are too large (at most 16 KiB)')]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', new ApiError('validation_failed', 'The request did not arrive in time')]
+        : [400, 'Bad Request', new ApiError('validation_failed', 'The request is not valid HTTP')];
+  const text = JSON.stringify(body.toBody());
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${text}`);
+  }
+  socket.destroy(error);
 }
 
 @Catch()
@@ -46,7 +86,8 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const error = toApiError(exception);
     if (error.code === 'internal') {
-      this.logger.error(`unhandled error: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
+      const { message, stack } = describeForLog(exception);
+      this.logger.error(`unhandled error: ${message}`, stack);
     }
     const http = host.switchToHttp();
     sendError(http.getResponse<FastifyReply>(), http.getRequest<FastifyRequest>().raw, error);

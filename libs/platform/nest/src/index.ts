@@ -9,3 +9,4 @@ export * from './validation';
 export * from './hosted-consumer';
 export * from './public.decorator';
 export * from './metrics';
+export * from './hostile-input';

@@ -1,2 +1,3 @@
 export * from './ids';
 export * from './cursor';
+export * from './slot-id';

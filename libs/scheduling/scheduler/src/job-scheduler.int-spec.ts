@@ -189,7 +189,7 @@ describe('JobScheduler (real PostgreSQL and NATS)', () => {
     const job = await createJob({ kind: 'scheduled', schedule: { run_at: slot.toISOString() }, nextRunAt: slot });
     await replica(NOW, 50, 30_000).tick();
     expect((await reload(job.id)).armedExecutionId).toBe(executionIdForSlot(job.id, slot, NOW));
-    // What JobsService does on a PATCH: withdraw, bump the revision, put the slot back.
+    // A changed row whose slot was put back (JobsService arms it itself; a row left like this is armed here).
     const changed = new Date(NOW.getTime() + 1_000);
     await db.sql.query('update jobs set updated_at = $2, next_run_at = $3, armed_execution_id = null, armed_for = null where id = $1', [job.id, changed, slot]);
     await replica(changed, 50, 30_000).tick();

@@ -31,7 +31,8 @@ export interface SchedulerOptions {
  *   with `scheduled_for` ahead, held by the stream (not by any process) until the slot, when the
  *   step-runner starts it. The work of queueing is done before the instant, not at it. The armed
  *   run is recorded on the row (`armed_execution_id`, `armed_for`) so that pausing, deleting or
- *   changing the job before the slot withdraws it (JobsService); a job has at most one armed run.
+ *   changing the job before the slot withdraws it (JobsService, which arms the slot again itself
+ *   for a changed job, in the same transaction); a job has at most one armed run.
  * - Catch-up policy: a job whose `next_run_at` is in the past (the scheduler was down) fires once,
  *   for its earliest missed slot, then continues from the first slot after now. Missed slots in
  *   between are skipped, never stampeded.
