@@ -50,7 +50,8 @@ const ROOMY_LIMITS = {
 
 async function startPlatform({ env: extraEnv = {}, verbose = false, label = 'test' } = {}) {
   const id = randomBytes(4).toString('hex');
-  const port = await freePortRange(SERVICES.length);
+  // One port per service, and the api-gateway's /metrics listener after them.
+  const port = await freePortRange(SERVICES.length + 1);
   const namespace = `${label}${id}`;
   const database = `trigrun_${label}_${id}`;
   const pgBase = process.env.TRIGRUN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';

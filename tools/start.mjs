@@ -61,7 +61,11 @@ async function main() {
   const ports = Object.fromEntries(SERVICES.map((name, i) => [name, port + i]));
   for (const name of SERVICES) {
     const serviceEnv = { ...env, PORT: String(ports[name]), TRIGRUN_INSTANCE: name };
-    if (name === 'api-gateway') serviceEnv.TRIGRUN_TRIGGER_INGEST_URL = `http://127.0.0.1:${ports['trigger-ingest']}`;
+    if (name === 'api-gateway') {
+      serviceEnv.TRIGRUN_TRIGGER_INGEST_URL = `http://127.0.0.1:${ports['trigger-ingest']}`;
+      // The gateway's port is the public one: its /metrics gets the port after the services'.
+      serviceEnv.TRIGRUN_METRICS_PORT ??= String(port + SERVICES.length);
+    }
     // TRIGRUN_NODE_ARGS: extra node flags for every service, e.g. "--cpu-prof" when profiling.
     const nodeArgs = (env.TRIGRUN_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
     startChild(name, 'node', ['--enable-source-maps', ...nodeArgs, `dist/apps/${name}/src/main.js`], serviceEnv);
@@ -74,6 +78,7 @@ async function main() {
   log(`  API docs       ${base}/docs   (OpenAPI: ${base}/openapi.json)`);
   log(`  public edge    ${base}/v1/triggers, /v1/resume, /v1/approvals, /v1/ping`);
   for (const name of SERVICES) log(`  ${name.padEnd(14)} http://127.0.0.1:${ports[name]}/readyz`);
+  log(`  gateway metrics http://127.0.0.1:${env.TRIGRUN_METRICS_PORT ?? port + SERVICES.length}/metrics`);
   log('Press Ctrl-C to stop.');
 }
 

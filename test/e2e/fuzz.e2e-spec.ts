@@ -318,7 +318,7 @@ describe('fuzzing every operation of /openapi.json', () => {
     const name = `RACE_${unique()}`;
     const races: Array<[string, () => Promise<ApiResponse>]> = [
       ['member', () => api('POST', '/v1/workspace/members', { token: owner.token, body: { email: other.email, role: 'member' } })],
-      ['secret', () => api('POST', '/v1/secrets', { token: owner.token, body: { name, value: 'v' } })],
+      ['secret', () => api('POST', '/v1/secrets', { token: owner.token, body: { name, value: 'value-of-the-secret' } })],
       ['signup', () => api('POST', '/v1/auth/signup', { body: { name: 'R', email, password: 'correct horse battery', workspace_name: 'R', timezone: 'UTC' } })],
     ];
     for (const [what, call] of races) {
@@ -336,17 +336,21 @@ describe('fuzzing every operation of /openapi.json', () => {
     const raw = (method: string, path: string, text: string, token?: string) =>
       steady(method, path, { rawBody: text, token, headers: { 'content-type': 'application/json', accept: 'application/json' } });
 
-    it('refuses JSON nested 2,000 deep on every body, public ones included, with a 400 naming the limit', async () => {
+    it('refuses JSON nested 2,000 deep on every API body, public ones included, with a 400 naming the limit', async () => {
       for (const [method, path, token] of [
         ['POST', '/v1/auth/login'],
         ['POST', '/v1/auth/signup'],
-        ['POST', `/v1/resume/${executionId}.${'A'.repeat(43)}`],
         ['POST', '/v1/jobs', owner.token],
         ['PATCH', `/v1/jobs/${cronJob.id}`, owner.token],
       ] as Array<[string, string, string?]>) {
         const error = expectError(await raw(method, path, deep(2_000), token), 400, 'validation_failed');
         expect(error.message).toMatch(/deeper than 64 levels/);
       }
+    });
+
+    it('takes a 2,000-deep resume payload as third-party data: stored as its text (docs/third-party-data.md), so an unknown link is still just a 404', async () => {
+      // A valid link's deep payload is stored as text: apps/step-runner/src/poison.int-spec.ts.
+      expectError(await raw('POST', `/v1/resume/${executionId}.${'A'.repeat(43)}`, deep(2_000)), 404, 'not_found');
     });
 
     it('refuses NUL and lone surrogates in stored strings, naming the field', async () => {

@@ -26,8 +26,8 @@ export class AppModule {
       imports: [
         PlatformModule.forRoot({
           service: 'api-gateway',
-          // Its port is the public one: no /metrics here.
-          metrics: false,
+          // Its port is the public one: /metrics only on a listener of its own, when configured.
+          metrics: config.TRIGRUN_METRICS_PORT > 0 ? { port: config.TRIGRUN_METRICS_PORT, host: config.TRIGRUN_METRICS_HOST } : false,
           config,
           entities: [...ACCOUNT_ENTITIES, ...JOB_ENTITIES, ...SECRET_ENTITIES],
         }),

@@ -25,6 +25,9 @@ export const apiGatewaySchema = {
     return raw.replace(/\/+$/, '');
   }),
   TRIGRUN_CORS_ORIGINS: optionalStr(),
+  /** The gateway's /metrics listener, apart from its public port (0: none). `npm start` uses PORT + 5. */
+  TRIGRUN_METRICS_PORT: int({ default: 0, min: 0, max: 65535 }),
+  TRIGRUN_METRICS_HOST: str({ default: '127.0.0.1' }),
   /** Login attempts per e-mail address, successful or not. */
   TRIGRUN_RATE_LIMIT_LOGIN_ACCOUNT: rateLimitField(LIMIT_DEFAULTS.TRIGRUN_RATE_LIMIT_LOGIN_ACCOUNT),
   /** Login attempts per source address. */

@@ -5,7 +5,7 @@ import { connectMessaging } from '@trigrun/messaging';
 import { createRedis } from '@trigrun/redis';
 import { HealthController } from './health.controller';
 import { CONFIG, Infrastructure, MESSAGING, ORM, REDIS } from './infrastructure';
-import { MetricsController, MetricsRegistry } from './metrics';
+import { MetricsController, MetricsListener, MetricsRegistry } from './metrics';
 
 export interface PlatformOptions {
   readonly service: string;
@@ -17,8 +17,11 @@ export interface PlatformOptions {
   };
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly entities: EntitySchema<any>[];
-  /** Serve GET /metrics (default true). Off for the api-gateway, whose port is the public one. */
-  readonly metrics?: boolean;
+  /**
+   * Where GET /metrics is served: on the service's own port (default), or — for the api-gateway,
+   * whose port is the public one — on a listener of its own (`{port, host}`), or not at all.
+   */
+  readonly metrics?: boolean | { readonly port: number; readonly host: string };
 }
 
 /** The connections every service holds, plus /healthz and /readyz. */
@@ -26,10 +29,11 @@ export interface PlatformOptions {
 @Module({})
 export class PlatformModule {
   static forRoot(options: PlatformOptions): DynamicModule {
-    const { config } = options;
+    const { config, metrics = true } = options;
+    const listener = typeof metrics === 'object' ? metrics : undefined;
     return {
       module: PlatformModule,
-      controllers: options.metrics === false ? [HealthController] : [HealthController, MetricsController],
+      controllers: metrics === true ? [HealthController, MetricsController] : [HealthController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: ORM, useFactory: () => createOrm({ url: config.TRIGRUN_DATABASE_URL, entities: options.entities }) },
@@ -44,6 +48,7 @@ export class PlatformModule {
         },
         Infrastructure,
         MetricsRegistry,
+        ...(listener ? [{ provide: MetricsListener, inject: [MetricsRegistry], useFactory: (r: MetricsRegistry) => new MetricsListener(r, listener.port, listener.host) }] : []),
       ],
       exports: [CONFIG, ORM, MESSAGING, REDIS, Infrastructure, MetricsRegistry],
     };
