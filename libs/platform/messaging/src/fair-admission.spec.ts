@@ -1,0 +1,217 @@
+import fc from 'fast-check';
+import { type AdmissionLimits, FairAdmission } from './fair-admission';
+
+interface Item {
+  readonly key: string;
+  readonly seq: number;
+  readonly size: number;
+}
+
+const LIMITS: AdmissionLimits = { maxInFlight: 4, maxInFlightPerKey: 2, maxBufferedPerKey: 3, maxBuffered: 6, maxBufferedBytes: 1_000, orderWindowMs: 2_000 };
+const T0 = 1_000_000;
+
+/** A fixture that numbers items in arrival order, as a stream does. */
+function admission(limits: Partial<AdmissionLimits> = {}) {
+  const policy = new FairAdmission<Item>({ ...LIMITS, ...limits });
+  let seq = 0;
+  const item = (key: string, size = 10): Item => ({ key, seq: ++seq, size });
+  const keys = (items: readonly Item[]) => items.map((i) => `${i.key}${i.seq}`);
+  return { policy, item, keys };
+}
+
+describe('FairAdmission', () => {
+  it('starts items at once while the engine and the key are below their caps', () => {
+    const { policy, item, keys } = admission();
+    expect(keys(policy.offer(item('a'), T0).start)).toEqual(['a1']);
+    expect(keys(policy.offer(item('a'), T0).start)).toEqual(['a2']);
+    expect(policy.inFlight).toBe(2);
+    expect(policy.buffered).toBe(0);
+  });
+
+  it("buffers a key at its cap and still starts another key's item at once", () => {
+    const { policy, item, keys } = admission();
+    policy.offer(item('noisy'), T0);
+    policy.offer(item('noisy'), T0);
+    const third = policy.offer(item('noisy'), T0);
+    expect(third).toEqual({ start: [], handBack: [] });
+    expect(policy.bufferedOf('noisy')).toBe(1);
+    expect(keys(policy.offer(item('quiet'), T0).start)).toEqual(['quiet4']);
+    expect(policy.inFlightOf('noisy')).toBe(2);
+    expect(policy.inFlightOf('quiet')).toBe(1);
+  });
+
+  it('gives freed slots to the waiting keys in turn, one item each, first in first out within a key', () => {
+    const { policy, item, keys } = admission({ maxInFlight: 1, maxInFlightPerKey: 1 });
+    policy.offer(item('x'), T0); // x1 runs
+    for (const key of ['a', 'a', 'a', 'b', 'b', 'c']) expect(policy.offer(item(key), T0).start).toEqual([]);
+    const order: string[] = [];
+    let running = 'x';
+    for (let i = 0; i < 6; i++) {
+      const next = policy.finished(running);
+      expect(next).toHaveLength(1);
+      order.push(...keys(next));
+      running = next[0].key;
+    }
+    expect(order).toEqual(['a2', 'b5', 'c7', 'a3', 'b6', 'a4']);
+    expect(policy.finished(running)).toEqual([]);
+    expect(policy.inFlight).toBe(0);
+  });
+
+  it('skips a key at its cap when it is its turn and serves the next', () => {
+    const { policy, item, keys } = admission({ maxInFlight: 3, maxInFlightPerKey: 2 });
+    policy.offer(item('a'), T0);
+    policy.offer(item('a'), T0);
+    policy.offer(item('b'), T0); // engine full: a1 a2 b3
+    policy.offer(item('a'), T0); // a4 waits (a at cap anyway)
+    policy.offer(item('b'), T0); // b5 waits
+    // b3 ends: a is first in turn but at its cap, so b goes on.
+    expect(keys(policy.finished('b'))).toEqual(['b5']);
+    expect(keys(policy.finished('a'))).toEqual(['a4']);
+  });
+
+  it('hands back what exceeds the per-key buffer, and keeps later items of that key out until it is back', () => {
+    const { policy, item, keys } = admission({ maxBufferedPerKey: 2 });
+    for (let i = 0; i < 4; i++) policy.offer(item('a'), T0); // a1 a2 run, a3 a4 wait
+    const overflow = item('a');
+    expect(keys(policy.offer(overflow, T0).handBack)).toEqual(['a5']);
+    // A slot frees: a6 would find room, but a5 is still out: a6 must not overtake it.
+    expect(keys(policy.finished('a'))).toEqual(['a3']);
+    expect(keys(policy.offer(item('a'), T0 + 10).handBack)).toEqual(['a6']);
+    // a5 comes back: taken (room); a6 after it once there is room again.
+    expect(policy.offer(overflow, T0 + 1_000)).toEqual({ start: [], handBack: [] });
+    expect(keys([...policy.waiting()])).toEqual(['a4', 'a5']);
+    expect(keys(policy.finished('a'))).toEqual(['a4']);
+    expect(policy.offer({ key: 'a', seq: 6, size: 10 }, T0 + 1_010)).toEqual({ start: [], handBack: [] });
+    expect(keys([...policy.waiting()])).toEqual(['a5', 'a6']);
+    // Other keys are never held back by a's hand-backs.
+    expect(keys(policy.offer(item('b'), T0 + 1_020).start)).toEqual(['b7']);
+  });
+
+  it('stops holding a key back once a handed-back item has not returned within the order window', () => {
+    const { policy, item, keys } = admission({ maxBufferedPerKey: 0 });
+    policy.offer(item('a'), T0);
+    policy.offer(item('a'), T0);
+    expect(keys(policy.offer(item('a'), T0).handBack)).toEqual(['a3']); // taken elsewhere, never seen again
+    policy.finished('a');
+    expect(keys(policy.offer(item('a'), T0 + 1_999).handBack)).toEqual(['a4']);
+    // a3 expired at T0 + 2000; a4 (handed back at T0 + 1999) is still out until T0 + 3999.
+    expect(keys(policy.offer(item('a'), T0 + 2_500).handBack)).toEqual(['a5']);
+    expect(keys(policy.offer(item('a'), T0 + 4_600).start)).toEqual(['a6']);
+    policy.sweep(T0 + 10_000);
+  });
+
+  it('when the total buffer is full, takes room from the key holding the most so a quiet key gets in', () => {
+    const { policy, item, keys } = admission({ maxInFlight: 2, maxInFlightPerKey: 1, maxBufferedPerKey: 10, maxBuffered: 4 });
+    policy.offer(item('noisy'), T0);
+    policy.offer(item('other'), T0); // both slots taken
+    for (let i = 0; i < 4; i++) policy.offer(item('noisy'), T0); // noisy3..6 fill the buffer
+    expect(policy.buffered).toBe(4);
+    const quiet = policy.offer(item('quiet'), T0);
+    expect(keys(quiet.handBack)).toEqual(['noisy6']);
+    expect(policy.bufferedOf('quiet')).toBe(1);
+    expect(policy.bufferedOf('noisy')).toBe(3);
+    // More of noisy now: no room, and noisy holds the most itself: handed back.
+    expect(keys(policy.offer(item('noisy'), T0).handBack)).toEqual(['noisy8']);
+    // Keys with about as many waiting are not robbed of each other's place: equal shares are fair.
+    const b = admission({ maxInFlight: 1, maxInFlightPerKey: 1, maxBuffered: 2 });
+    b.policy.offer(b.item('x'), T0);
+    b.policy.offer(b.item('a'), T0);
+    b.policy.offer(b.item('b'), T0);
+    expect(b.keys(b.policy.offer(b.item('c'), T0).handBack)).toEqual(['c4']);
+  });
+
+  it('bounds the buffer in bytes too, and never refuses an item too big to buffer when a slot is free', () => {
+    const { policy, item, keys } = admission({ maxInFlight: 1, maxBufferedBytes: 100 });
+    expect(keys(policy.offer(item('a', 5_000), T0).start)).toEqual(['a1']);
+    expect(policy.offer(item('b', 5_000), T0).handBack).toEqual([]); // an empty buffer takes one item, whatever its size
+    expect(keys(policy.offer(item('c', 10), T0).handBack)).toEqual(['c3']);
+    expect(policy.bufferedBytes).toBe(5_000);
+    expect(keys(policy.finished('a'))).toEqual(['b2']);
+    expect(policy.bufferedBytes).toBe(0);
+  });
+
+  it('drains every buffered item for shutdown, leaving what is in flight to finish', () => {
+    const { policy, item, keys } = admission();
+    for (const key of ['a', 'a', 'a', 'b', 'b', 'b', 'c']) policy.offer(item(key), T0);
+    expect(policy.inFlight).toBe(4);
+    expect(keys(policy.drain())).toEqual(['a3', 'b6', 'c7']);
+    expect(policy.buffered).toBe(0);
+    expect(policy.finished('a')).toEqual([]);
+    expect(policy.inFlight).toBe(3);
+  });
+
+  it('refuses a finished() without an item in flight, and limits that make no sense', () => {
+    const { policy } = admission();
+    expect(() => policy.finished('nobody')).toThrow(/without an item in flight/);
+    expect(() => new FairAdmission({ ...LIMITS, maxInFlightPerKey: 0 })).toThrow(RangeError);
+    expect(() => new FairAdmission({ ...LIMITS, maxBuffered: -1 })).toThrow(RangeError);
+  });
+
+  it('holds its invariants under any sequence of offers, finishes and returns', () => {
+    type Op = { type: 'offer'; key: number; size: number } | { type: 'finish'; pick: number } | { type: 'return'; pick: number } | { type: 'tick'; ms: number };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ type: fc.constant('offer' as const), key: fc.integer({ min: 0, max: 2 }), size: fc.integer({ min: 1, max: 400 }) }),
+      fc.record({ type: fc.constant('finish' as const), pick: fc.nat() }),
+      fc.record({ type: fc.constant('return' as const), pick: fc.nat() }),
+      fc.record({ type: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 3_000 }) }),
+    );
+    const limits = fc.record({
+      maxInFlight: fc.integer({ min: 1, max: 6 }),
+      maxInFlightPerKey: fc.integer({ min: 1, max: 4 }),
+      maxBufferedPerKey: fc.integer({ min: 0, max: 4 }),
+      maxBuffered: fc.integer({ min: 0, max: 8 }),
+      maxBufferedBytes: fc.integer({ min: 0, max: 1_500 }),
+      // Either a window that some ticks outlast, or one no handed-back item outlives (then order is checked).
+      orderWindowMs: fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.constant(1e12)),
+    });
+    fc.assert(
+      fc.property(limits, fc.array(op, { minLength: 20, maxLength: 300 }), (l, ops) => {
+        const policy = new FairAdmission<Item>(l);
+        let now = T0;
+        let seq = 0;
+        const running: Item[] = [];
+        const outside: Item[] = [];
+        const startedSeqs = new Map<string, number[]>();
+        const apply = (step: { start: Item[]; handBack: Item[] }) => {
+          for (const i of step.start) {
+            running.push(i);
+            startedSeqs.set(i.key, [...(startedSeqs.get(i.key) ?? []), i.seq]);
+          }
+          outside.push(...step.handBack);
+        };
+        for (const o of ops) {
+          if (o.type === 'offer') apply(policy.offer({ key: `k${o.key}`, seq: ++seq, size: o.size }, now));
+          else if (o.type === 'finish' && running.length > 0) {
+            const [done] = running.splice(o.pick % running.length, 1);
+            apply({ start: policy.finished(done.key), handBack: [] });
+          } else if (o.type === 'return' && outside.length > 0) {
+            // The oldest handed-back item comes back first, as redeliveries with one delay do.
+            apply(policy.offer(outside.shift()!, now));
+          } else if (o.type === 'tick') now += o.ms;
+          // Caps hold.
+          expect(policy.inFlight).toBe(running.length);
+          expect(running.length).toBeLessThanOrEqual(l.maxInFlight);
+          const perKey = new Map<string, number>();
+          for (const r of running) perKey.set(r.key, (perKey.get(r.key) ?? 0) + 1);
+          for (const n of perKey.values()) expect(n).toBeLessThanOrEqual(l.maxInFlightPerKey);
+          // Buffer bounds hold (one item of any size may wait in an otherwise empty buffer).
+          const waiting = [...policy.waiting()];
+          expect(waiting).toHaveLength(policy.buffered);
+          if (waiting.length > 1) expect(waiting.length).toBeLessThanOrEqual(l.maxBuffered);
+          if (waiting.length > 1) expect(policy.bufferedBytes).toBeLessThanOrEqual(l.maxBufferedBytes);
+          for (const k of new Set(waiting.map((w) => w.key))) expect(policy.bufferedOf(k)).toBeLessThanOrEqual(l.maxBufferedPerKey);
+          // Work conserving: nothing waits that could run.
+          if (running.length < l.maxInFlight) for (const w of waiting) expect(perKey.get(w.key) ?? 0).toBe(l.maxInFlightPerKey);
+          // Nothing lost, nothing duplicated: every offered item is running, waiting, outside or done.
+          const live = [...running, ...waiting, ...outside].map((i) => i.seq);
+          expect(new Set(live).size).toBe(live.length);
+        }
+        // Within a key, items start in arrival order as long as each handed-back item came back in time.
+        if (l.orderWindowMs === 1e12) {
+          for (const seqs of startedSeqs.values()) expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * Fair admission of keyed work (the step-runner keys by workspace): a pure policy, no I/O and no
+ * clock of its own, so every rule below is a unit test.
+ *
+ *   offer ──► handed back?  (the key's buffer is full, or an older item of the key is out)
+ *     │            no
+ *     ▼
+ *   start now?  (a slot is free and the key is below its cap: nothing else can be waiting)
+ *     │            no
+ *     ▼
+ *   buffer of the key ──(a slot frees)──► round robin over the keys below their cap ──► start
+ *
+ * - At most `maxInFlight` items run at once, at most `maxInFlightPerKey` of one key.
+ * - Items that cannot start wait in a bounded buffer per key, first in first out within a key.
+ *   When a slot frees, the keys that have work waiting take turns: one item each, in turn.
+ * - The buffer is bounded per key and in total (count and bytes). When the total is full, the key
+ *   holding the most gives up its newest item to make room for a key holding fewer, so a key that
+ *   floods cannot keep a quiet one out; otherwise the offered item is handed back.
+ * - A handed-back item is expected back (its caller redelivers it later). Until it is back, or for
+ *   `orderWindowMs` at most, later items of its key are handed back too: a key's items are never
+ *   started out of their order because one of them had to wait outside.
+ */
+export interface AdmissionLimits {
+  readonly maxInFlight: number;
+  readonly maxInFlightPerKey: number;
+  readonly maxBufferedPerKey: number;
+  readonly maxBuffered: number;
+  readonly maxBufferedBytes: number;
+  /** How long a handed-back item holds back the later items of its key (its expected return, plus slack). */
+  readonly orderWindowMs: number;
+}
+
+export interface Admissible {
+  readonly key: string;
+  /** Position in the source, increasing in arrival order (the stream sequence). */
+  readonly seq: number;
+  readonly size: number;
+}
+
+export interface AdmissionStep<T> {
+  /** Start these now: each holds a slot until finished() is called for its key. */
+  readonly start: T[];
+  /** Give these back to their source, to come again later. */
+  readonly handBack: T[];
+}
+
+interface KeyState<T> {
+  inFlight: number;
+  readonly queue: T[];
+  readonly out: HandedBack;
+}
+
+export class FairAdmission<T extends Admissible> {
+  private readonly keys = new Map<string, KeyState<T>>();
+  /** Keys with buffered items, in turn order: the key served last moves to the back. */
+  private readonly ring = new Map<string, KeyState<T>>();
+  private running = 0;
+  private count = 0;
+  private bytes = 0;
+
+  constructor(private readonly limits: AdmissionLimits) {
+    for (const [name, value] of Object.entries(limits)) {
+      if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
+    }
+    if (limits.maxInFlight < 1 || limits.maxInFlightPerKey < 1) throw new RangeError('maxInFlight and maxInFlightPerKey must be at least 1');
+  }
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  get buffered(): number {
+    return this.count;
+  }
+
+  get bufferedBytes(): number {
+    return this.bytes;
+  }
+
+  inFlightOf(key: string): number {
+    return this.keys.get(key)?.inFlight ?? 0;
+  }
+
+  bufferedOf(key: string): number {
+    return this.keys.get(key)?.queue.length ?? 0;
+  }
+
+  /** Every buffered item (to keep them alive at their source). */
+  *waiting(): IterableIterator<T> {
+    for (const state of this.ring.values()) yield* state.queue;
+  }
+
+  offer(item: T, now: number): AdmissionStep<T> {
+    const state = this.stateOf(item.key);
+    const handBack: T[] = [];
+    const lowest = state.out.lowest(now);
+    if (lowest !== undefined && item.seq > lowest) {
+      this.giveBack(state, item, now, handBack);
+      return this.settled(state, item.key, [], handBack);
+    }
+    state.out.remove(item.seq);
+    if (state.queue.length === 0 && this.running < this.limits.maxInFlight && state.inFlight < this.limits.maxInFlightPerKey) {
+      // Nothing can be waiting that this item would overtake: pump() leaves no startable item buffered.
+      this.take(state);
+      return { start: [item], handBack };
+    }
+    if (state.queue.length >= this.limits.maxBufferedPerKey || !this.makeRoom(state, item.size, now, handBack)) {
+      this.giveBack(state, item, now, handBack);
+      return this.settled(state, item.key, [], handBack);
+    }
+    state.queue.push(item);
+    this.count++;
+    this.bytes += item.size;
+    if (!this.ring.has(item.key)) this.ring.set(item.key, state);
+    return { start: this.pump(), handBack };
+  }
+
+  /** One item of `key` finished: its slot goes to whoever's turn it is. */
+  finished(key: string): T[] {
+    const state = this.keys.get(key);
+    if (!state || state.inFlight === 0) throw new Error(`finished() for ${JSON.stringify(key)} without an item in flight`);
+    state.inFlight--;
+    this.running--;
+    const started = this.pump();
+    this.forgetIfIdle(key, state);
+    return started;
+  }
+
+  /** Empties the buffer (shutdown): every buffered item, to be handed back. */
+  drain(): T[] {
+    const all = [...this.waiting()];
+    for (const [key, state] of this.ring) {
+      state.queue.length = 0;
+      this.forgetIfIdle(key, state);
+    }
+    this.ring.clear();
+    this.count = 0;
+    this.bytes = 0;
+    return all;
+  }
+
+  /** Forgets handed-back items that never came back (another consumer took them). */
+  sweep(now: number): void {
+    for (const [key, state] of this.keys) {
+      state.out.sweep(now);
+      this.forgetIfIdle(key, state);
+    }
+  }
+
+  private stateOf(key: string): KeyState<T> {
+    let state = this.keys.get(key);
+    if (!state) {
+      state = { inFlight: 0, queue: [], out: new HandedBack() };
+      this.keys.set(key, state);
+    }
+    return state;
+  }
+
+  private take(state: KeyState<T>): void {
+    state.inFlight++;
+    this.running++;
+  }
+
+  private giveBack(state: KeyState<T>, item: T, now: number, into: T[]): void {
+    state.out.add(item.seq, now + this.limits.orderWindowMs);
+    into.push(item);
+  }
+
+  private settled(state: KeyState<T>, key: string, start: T[], handBack: T[]): AdmissionStep<T> {
+    this.forgetIfIdle(key, state);
+    return { start, handBack };
+  }
+
+  /**
+   * Room for one more item of `state` in the total bound: the key holding the most items gives up
+   * its newest while it holds more than `state` would. False when there is no fairer room to make.
+   */
+  private makeRoom(state: KeyState<T>, size: number, now: number, handBack: T[]): boolean {
+    const full = () => this.count > 0 && (this.count >= this.limits.maxBuffered || this.bytes + size > this.limits.maxBufferedBytes);
+    while (full()) {
+      let largest: KeyState<T> | undefined;
+      for (const candidate of this.ring.values()) if (!largest || candidate.queue.length > largest.queue.length) largest = candidate;
+      if (!largest || largest === state || largest.queue.length <= state.queue.length + 1) return false;
+      const evicted = largest.queue.pop()!;
+      this.count--;
+      this.bytes -= evicted.size;
+      if (largest.queue.length === 0) this.ring.delete(evicted.key);
+      this.giveBack(largest, evicted, now, handBack);
+    }
+    return true;
+  }
+
+  /** Starts buffered items while slots are free, one per key in turn, skipping keys at their cap. */
+  private pump(): T[] {
+    const started: T[] = [];
+    while (this.running < this.limits.maxInFlight) {
+      let next: [string, KeyState<T>] | undefined;
+      for (const entry of this.ring) {
+        if (entry[1].inFlight < this.limits.maxInFlightPerKey) {
+          next = entry;
+          break;
+        }
+      }
+      if (!next) break;
+      const [key, state] = next;
+      const item = state.queue.shift()!;
+      this.count--;
+      this.bytes -= item.size;
+      this.take(state);
+      started.push(item);
+      this.ring.delete(key);
+      if (state.queue.length > 0) this.ring.set(key, state);
+    }
+    return started;
+  }
+
+  private forgetIfIdle(key: string, state: KeyState<T>): void {
+    if (state.inFlight === 0 && state.queue.length === 0 && state.out.size === 0) this.keys.delete(key);
+  }
+}
+
+/** The sequences of a key's handed-back items, lowest first, each until its deadline. */
+class HandedBack {
+  private readonly seqs: number[] = [];
+  private readonly until = new Map<number, number>();
+
+  get size(): number {
+    return this.until.size;
+  }
+
+  add(seq: number, until: number): void {
+    if (!this.until.has(seq)) this.seqs.splice(this.indexOf(seq), 0, seq);
+    this.until.set(seq, until);
+  }
+
+  remove(seq: number): void {
+    if (this.until.delete(seq)) this.seqs.splice(this.indexOf(seq), 1);
+  }
+
+  /** The lowest sequence still expected back at `now`; expired ones are forgotten on the way. */
+  lowest(now: number): number | undefined {
+    while (this.seqs.length > 0 && this.until.get(this.seqs[0])! <= now) this.until.delete(this.seqs.shift()!);
+    return this.seqs[0];
+  }
+
+  sweep(now: number): void {
+    for (const [seq, until] of this.until) if (until <= now) this.remove(seq);
+  }
+
+  /** Where `seq` is or would go (binary search: hand-backs of a flooding key can number thousands). */
+  private indexOf(seq: number): number {
+    let lo = 0;
+    let hi = this.seqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.seqs[mid] < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
