@@ -110,6 +110,7 @@ export class ExecutionStore {
           msgId: `${identity.executionId}:${position}`,
           expectedLastSeq: lastSeq,
           headers: { [EVENT_TYPE_HEADER]: e.type },
+          workspaceId: identity.workspaceId,
         });
       } catch (error) {
         if (error instanceof ConcurrencyConflict && appended.length > 0) return { appended, lastSeq, cut: true };
