@@ -51,6 +51,8 @@ export interface AdmissionStats {
   readonly bufferedBytes: number;
   /** Messages handed back since start (a key over its buffer, or shutdown). */
   readonly handedBack: number;
+  /** Deliveries of a message already buffered or in flight here, not started again. */
+  readonly duplicates: number;
 }
 
 interface Admitted {
@@ -107,6 +109,9 @@ export class ConsumerRunner {
   private readonly admission?: FairAdmission<Admitted>;
   private keepAlive?: NodeJS.Timeout;
   private handedBack = 0;
+  /** Stream sequences buffered or in flight here (fair mode): a second delivery of one is not started again. */
+  private readonly held = new Set<number>();
+  private duplicates = 0;
 
   constructor(private readonly opts: ConsumerRunnerOptions) {
     // Every in-flight handler listens on the one shutdown signal.
@@ -149,7 +154,7 @@ export class ConsumerRunner {
   /** What fair admission holds right now; undefined without `fairness`. */
   get admissionStats(): AdmissionStats | undefined {
     if (!this.admission) return undefined;
-    return { inFlight: this.admission.inFlight, buffered: this.admission.buffered, bufferedBytes: this.admission.bufferedBytes, handedBack: this.handedBack };
+    return { inFlight: this.admission.inFlight, buffered: this.admission.buffered, bufferedBytes: this.admission.bufferedBytes, handedBack: this.handedBack, duplicates: this.duplicates };
   }
 
   private heartbeatMs(): number {
@@ -187,17 +192,27 @@ export class ConsumerRunner {
       // Unreadable messages share one key; their handler decides what they are (usually poison).
       key = '';
     }
+    // The server can deliver a message again while it is still here (seen after a consumer of
+    // the same durable died with pull requests open). Starting it twice would repeat its effect
+    // (a second request to the target); the handler already holding it settles it for both.
+    if (this.held.has(msg.seq)) {
+      this.duplicates++;
+      return;
+    }
     const step = admission.offer({ key, seq: msg.seq, size: msg.data.length, msg }, Date.now());
     for (const item of step.handBack) {
+      this.held.delete(item.seq);
       item.msg.nak(this.opts.fairness!.handBackDelayMs);
       this.handedBack++;
     }
+    if (!step.handBack.some((item) => item.msg === msg)) this.held.add(msg.seq);
     for (const item of step.start) this.launch(item, admission);
   }
 
   private launch(item: Admitted, admission: FairAdmission<Admitted>): void {
     const task = this.process(item.msg).finally(() => {
       this.inFlight.delete(task);
+      this.held.delete(item.seq);
       for (const next of admission.finished(item.key)) this.launch(next, admission);
     });
     this.inFlight.add(task);
@@ -292,7 +307,10 @@ export class ConsumerRunner {
     // Handed back after this consumer's pull is closed, with a short delay: a message nak-ed
     // without one was seen (nats-server 2.9) to go to the closed pull request and be lost until
     // ack_wait. The delay lets the server drop that request first; another replica takes them then.
-    for (const item of unstarted) item.msg.nak(SHUTDOWN_HAND_BACK_DELAY_MS);
+    for (const item of unstarted) {
+      this.held.delete(item.seq);
+      item.msg.nak(SHUTDOWN_HAND_BACK_DELAY_MS);
+    }
     this.handedBack += unstarted.length;
     clearTimeout(this.batchTimer);
     for (const msg of this.pending.splice(0)) msg.nak();
