@@ -88,15 +88,14 @@ export function workspaceOfEvent(msg: { readonly headers?: { get(key: string): s
   return typeof parsed?.workspace_id === 'string' ? parsed.workspace_id : '';
 }
 
-/** Redelivery delay of a message handed back because its workspace's buffer was full. */
-export const HAND_BACK_DELAY_MS = 1_000;
 
 /**
  * How the engine consumer shares its `concurrency` slots among workspaces: at most
  * `perWorkspace` in flight for one workspace (unset: a quarter of `concurrency`), round robin among
  * the workspaces with work waiting; up to `concurrency` messages of one workspace, and four times
- * that of all (64 MiB at most), wait in the step-runner; the rest are handed back for a second.
- * See docs/fairness.md.
+ * that of all (64 MiB at most), wait in the step-runner; the rest are handed back, for a second or
+ * longer, up to 30 s, so that all of them together come back at about 500 a second whatever the
+ * flood. See docs/fairness.md.
  */
 export function engineFairness(concurrency: number, perWorkspace?: number): FairnessOptions {
   return {
@@ -105,6 +104,8 @@ export function engineFairness(concurrency: number, perWorkspace?: number): Fair
     maxBufferedPerKey: concurrency,
     maxBuffered: 4 * concurrency,
     maxBufferedBytes: 64 * 1024 * 1024,
-    handBackDelayMs: HAND_BACK_DELAY_MS,
+    minHandBackDelayMs: 1_000,
+    maxHandBackDelayMs: 30_000,
+    handBacksPerSecond: 500,
   };
 }

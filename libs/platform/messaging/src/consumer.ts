@@ -39,10 +39,13 @@ export interface FairnessOptions {
   readonly maxBuffered: number;
   readonly maxBufferedBytes: number;
   /**
-   * Redelivery delay of a message handed back because its key's buffer was full. One fixed delay
-   * (no jitter): redeliveries then come back in the order they were handed back.
+   * Redelivery delay of a message handed back because its key's buffer was full: the messages out
+   * divided by `handBacksPerSecond`, within these bounds. No jitter: messages handed back together
+   * come back in the order they left.
    */
-  readonly handBackDelayMs: number;
+  readonly minHandBackDelayMs: number;
+  readonly maxHandBackDelayMs: number;
+  readonly handBacksPerSecond: number;
 }
 
 export interface AdmissionStats {
@@ -125,8 +128,9 @@ export class ConsumerRunner {
         maxBufferedPerKey: fair.maxBufferedPerKey,
         maxBuffered: fair.maxBuffered,
         maxBufferedBytes: fair.maxBufferedBytes,
-        // A handed-back message is due back after the delay; the slack covers a busy event loop.
-        orderWindowMs: 2 * fair.handBackDelayMs + 1_000,
+        minHandBackDelayMs: fair.minHandBackDelayMs,
+        maxHandBackDelayMs: fair.maxHandBackDelayMs,
+        handBacksPerSecond: fair.handBacksPerSecond,
       });
     }
   }
@@ -202,7 +206,7 @@ export class ConsumerRunner {
     const step = admission.offer({ key, seq: msg.seq, size: msg.data.length, msg }, Date.now());
     for (const item of step.handBack) {
       this.held.delete(item.seq);
-      item.msg.nak(this.opts.fairness!.handBackDelayMs);
+      item.msg.nak(step.handBackDelayMs);
       this.handedBack++;
     }
     if (!step.handBack.some((item) => item.msg === msg)) this.held.add(msg.seq);

@@ -7,7 +7,17 @@ interface Item {
   readonly size: number;
 }
 
-const LIMITS: AdmissionLimits = { maxInFlight: 4, maxInFlightPerKey: 2, maxBufferedPerKey: 3, maxBuffered: 6, maxBufferedBytes: 1_000, orderWindowMs: 2_000 };
+// A handed-back item is due back after 500 ms here, and holds its key back for 2 × 500 ms + 1 s.
+const LIMITS: AdmissionLimits = {
+  maxInFlight: 4,
+  maxInFlightPerKey: 2,
+  maxBufferedPerKey: 3,
+  maxBuffered: 6,
+  maxBufferedBytes: 1_000,
+  minHandBackDelayMs: 500,
+  maxHandBackDelayMs: 500,
+  handBacksPerSecond: 1_000,
+};
 const T0 = 1_000_000;
 
 /** A fixture that numbers items in arrival order, as a stream does. */
@@ -33,7 +43,7 @@ describe('FairAdmission', () => {
     policy.offer(item('noisy'), T0);
     policy.offer(item('noisy'), T0);
     const third = policy.offer(item('noisy'), T0);
-    expect(third).toEqual({ start: [], handBack: [] });
+    expect(third).toMatchObject({ start: [], handBack: [] });
     expect(policy.bufferedOf('noisy')).toBe(1);
     expect(keys(policy.offer(item('quiet'), T0).start)).toEqual(['quiet4']);
     expect(policy.inFlightOf('noisy')).toBe(2);
@@ -78,16 +88,16 @@ describe('FairAdmission', () => {
     expect(keys(policy.finished('a'))).toEqual(['a3']);
     expect(keys(policy.offer(item('a'), T0 + 10).handBack)).toEqual(['a6']);
     // a5 comes back: taken (room); a6 after it once there is room again.
-    expect(policy.offer(overflow, T0 + 1_000)).toEqual({ start: [], handBack: [] });
+    expect(policy.offer(overflow, T0 + 1_000)).toMatchObject({ start: [], handBack: [] });
     expect(keys([...policy.waiting()])).toEqual(['a4', 'a5']);
     expect(keys(policy.finished('a'))).toEqual(['a4']);
-    expect(policy.offer({ key: 'a', seq: 6, size: 10 }, T0 + 1_010)).toEqual({ start: [], handBack: [] });
+    expect(policy.offer({ key: 'a', seq: 6, size: 10 }, T0 + 1_010)).toMatchObject({ start: [], handBack: [] });
     expect(keys([...policy.waiting()])).toEqual(['a5', 'a6']);
     // Other keys are never held back by a's hand-backs.
     expect(keys(policy.offer(item('b'), T0 + 1_020).start)).toEqual(['b7']);
   });
 
-  it('stops holding a key back once a handed-back item has not returned within the order window', () => {
+  it('stops holding a key back once a handed-back item has not returned within twice its delay and a second', () => {
     const { policy, item, keys } = admission({ maxBufferedPerKey: 0 });
     policy.offer(item('a'), T0);
     policy.offer(item('a'), T0);
@@ -98,6 +108,19 @@ describe('FairAdmission', () => {
     expect(keys(policy.offer(item('a'), T0 + 2_500).handBack)).toEqual(['a5']);
     expect(keys(policy.offer(item('a'), T0 + 4_600).start)).toEqual(['a6']);
     policy.sweep(T0 + 10_000);
+  });
+
+  it('spreads the returns of a flood of any size: the delay grows with the items out, within its bounds', () => {
+    const { policy, item } = admission({ maxInFlight: 1, maxInFlightPerKey: 1, maxBufferedPerKey: 0, minHandBackDelayMs: 1_000, maxHandBackDelayMs: 30_000, handBacksPerSecond: 10 });
+    policy.offer(item('a'), T0);
+    const delays = Array.from({ length: 400 }, () => policy.offer(item('a'), T0).handBackDelayMs);
+    expect(policy.handedBackOut).toBe(400);
+    expect(delays[0]).toBe(1_000); // 1 out at 10/s: the minimum
+    expect(delays[49]).toBe(5_000); // 50 out: 5 s
+    expect(delays[399]).toBe(30_000); // 400 out would take 40 s: the maximum
+    // Each holds its key back for twice its own delay and a second: the last still does at +60 s.
+    expect(policy.offer(item('a'), T0 + 60_000).handBack).toHaveLength(1);
+    expect(policy.offer(item('a'), T0 + 61_001).start).toEqual([]);
   });
 
   it('when the total buffer is full, takes room from the key holding the most so a quiet key gets in', () => {
@@ -161,11 +184,12 @@ describe('FairAdmission', () => {
       maxBufferedPerKey: fc.integer({ min: 0, max: 4 }),
       maxBuffered: fc.integer({ min: 0, max: 8 }),
       maxBufferedBytes: fc.integer({ min: 0, max: 1_500 }),
-      // Either a window that some ticks outlast, or one no handed-back item outlives (then order is checked).
-      orderWindowMs: fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.constant(1e12)),
+      // Either delays that some ticks outlast, or ones no tick reaches (then order is checked).
+      delay: fc.oneof(fc.record({ min: fc.integer({ min: 0, max: 2_000 }), extra: fc.integer({ min: 0, max: 3_000 }), rate: fc.integer({ min: 1, max: 1_000 }) }), fc.constant({ min: 1e11, extra: 0, rate: 1 })),
     });
     fc.assert(
-      fc.property(limits, fc.array(op, { minLength: 20, maxLength: 300 }), (l, ops) => {
+      fc.property(limits, fc.array(op, { minLength: 20, maxLength: 300 }), ({ delay, ...bounds }, ops) => {
+        const l: AdmissionLimits = { ...bounds, minHandBackDelayMs: delay.min, maxHandBackDelayMs: delay.min + delay.extra, handBacksPerSecond: delay.rate };
         const policy = new FairAdmission<Item>(l);
         let now = T0;
         let seq = 0;
@@ -205,9 +229,12 @@ describe('FairAdmission', () => {
           // Nothing lost, nothing duplicated: every offered item is running, waiting, outside or done.
           const live = [...running, ...waiting, ...outside].map((i) => i.seq);
           expect(new Set(live).size).toBe(live.length);
+          // What it counts as out is out (the count feeds the hand-back delay: it must not leak).
+          expect(policy.handedBackOut).toBeGreaterThanOrEqual(0);
+          expect(policy.handedBackOut).toBeLessThanOrEqual(outside.length);
         }
         // Within a key, items start in arrival order as long as each handed-back item came back in time.
-        if (l.orderWindowMs === 1e12) {
+        if (delay.min === 1e11) {
           for (const seqs of startedSeqs.values()) expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
         }
       }),

@@ -16,9 +16,11 @@
  * - The buffer is bounded per key and in total (count and bytes). When the total is full, the key
  *   holding the most gives up its newest item to make room for a key holding fewer, so a key that
  *   floods cannot keep a quiet one out; otherwise the offered item is handed back.
- * - A handed-back item is expected back (its caller redelivers it later). Until it is back, or for
- *   `orderWindowMs` at most, later items of its key are handed back too: a key's items are never
- *   started out of their order because one of them had to wait outside.
+ * - A handed-back item is expected back: its caller redelivers it after `handBackDelayMs`, which
+ *   grows with the number of items out (`handBacksPerSecond`), so a flood of any size costs a
+ *   bounded number of round trips per second. Until an item is back, or for twice its delay plus a
+ *   second at most, later items of its key are handed back too: a key's items are never started
+ *   out of their order because one of them had to wait outside.
  */
 export interface AdmissionLimits {
   readonly maxInFlight: number;
@@ -26,9 +28,15 @@ export interface AdmissionLimits {
   readonly maxBufferedPerKey: number;
   readonly maxBuffered: number;
   readonly maxBufferedBytes: number;
-  /** How long a handed-back item holds back the later items of its key (its expected return, plus slack). */
-  readonly orderWindowMs: number;
+  /** Bounds of the delay after which a handed-back item is redelivered. */
+  readonly minHandBackDelayMs: number;
+  readonly maxHandBackDelayMs: number;
+  /** Redeliveries of handed-back items per second aimed at: the delay is the items out / this rate, within the bounds. */
+  readonly handBacksPerSecond: number;
 }
+
+/** Beyond twice its delay, how long a handed-back item that has not come back still holds its key back (a busy event loop). */
+const ORDER_SLACK_MS = 1_000;
 
 export interface Admissible {
   readonly key: string;
@@ -40,8 +48,9 @@ export interface Admissible {
 export interface AdmissionStep<T> {
   /** Start these now: each holds a slot until finished() is called for its key. */
   readonly start: T[];
-  /** Give these back to their source, to come again later. */
+  /** Give these back to their source, to come again after `handBackDelayMs`. */
   readonly handBack: T[];
+  readonly handBackDelayMs: number;
 }
 
 interface KeyState<T> {
@@ -57,12 +66,17 @@ export class FairAdmission<T extends Admissible> {
   private running = 0;
   private count = 0;
   private bytes = 0;
+  /** Handed-back items expected back, over all keys. */
+  private readonly out = { size: 0 };
 
   constructor(private readonly limits: AdmissionLimits) {
     for (const [name, value] of Object.entries(limits)) {
       if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
     }
     if (limits.maxInFlight < 1 || limits.maxInFlightPerKey < 1) throw new RangeError('maxInFlight and maxInFlightPerKey must be at least 1');
+    if (limits.handBacksPerSecond <= 0 || limits.maxHandBackDelayMs < limits.minHandBackDelayMs) {
+      throw new RangeError('handBacksPerSecond must be positive and maxHandBackDelayMs at least minHandBackDelayMs');
+    }
   }
 
   get inFlight(): number {
@@ -75,6 +89,11 @@ export class FairAdmission<T extends Admissible> {
 
   get bufferedBytes(): number {
     return this.bytes;
+  }
+
+  /** Handed-back items not back yet (nor forgotten). */
+  get handedBackOut(): number {
+    return this.out.size;
   }
 
   inFlightOf(key: string): number {
@@ -92,27 +111,27 @@ export class FairAdmission<T extends Admissible> {
 
   offer(item: T, now: number): AdmissionStep<T> {
     const state = this.stateOf(item.key);
-    const handBack: T[] = [];
+    const handBack: [KeyState<T>, T][] = [];
     const lowest = state.out.lowest(now);
     if (lowest !== undefined && item.seq > lowest) {
-      this.giveBack(state, item, now, handBack);
-      return this.settled(state, item.key, [], handBack);
+      handBack.push([state, item]);
+      return this.settled(item.key, state, [], handBack, now);
     }
     state.out.remove(item.seq);
     if (state.queue.length === 0 && this.running < this.limits.maxInFlight && state.inFlight < this.limits.maxInFlightPerKey) {
       // Nothing can be waiting that this item would overtake: pump() leaves no startable item buffered.
       this.take(state);
-      return { start: [item], handBack };
+      return { start: [item], handBack: [], handBackDelayMs: this.delayMs() };
     }
-    if (state.queue.length >= this.limits.maxBufferedPerKey || !this.makeRoom(state, item.size, now, handBack)) {
-      this.giveBack(state, item, now, handBack);
-      return this.settled(state, item.key, [], handBack);
+    if (state.queue.length >= this.limits.maxBufferedPerKey || !this.makeRoom(state, item.size, handBack)) {
+      handBack.push([state, item]);
+      return this.settled(item.key, state, [], handBack, now);
     }
     state.queue.push(item);
     this.count++;
     this.bytes += item.size;
     if (!this.ring.has(item.key)) this.ring.set(item.key, state);
-    return { start: this.pump(), handBack };
+    return this.settled(item.key, state, this.pump(), handBack, now);
   }
 
   /** One item of `key` finished: its slot goes to whoever's turn it is. */
@@ -150,7 +169,7 @@ export class FairAdmission<T extends Admissible> {
   private stateOf(key: string): KeyState<T> {
     let state = this.keys.get(key);
     if (!state) {
-      state = { inFlight: 0, queue: [], out: new HandedBack() };
+      state = { inFlight: 0, queue: [], out: new HandedBack(this.out) };
       this.keys.set(key, state);
     }
     return state;
@@ -161,21 +180,26 @@ export class FairAdmission<T extends Admissible> {
     this.running++;
   }
 
-  private giveBack(state: KeyState<T>, item: T, now: number, into: T[]): void {
-    state.out.add(item.seq, now + this.limits.orderWindowMs);
-    into.push(item);
+  /** The redelivery delay of a hand-back now: every item out coming back at the aimed rate, within the bounds. */
+  private delayMs(): number {
+    const spread = Math.ceil((this.out.size * 1000) / this.limits.handBacksPerSecond);
+    return Math.min(this.limits.maxHandBackDelayMs, Math.max(this.limits.minHandBackDelayMs, spread));
   }
 
-  private settled(state: KeyState<T>, key: string, start: T[], handBack: T[]): AdmissionStep<T> {
+  /** Records this step's hand-backs as out (they hold their keys back until back) and answers. */
+  private settled(key: string, state: KeyState<T>, start: T[], handBack: [KeyState<T>, T][], now: number): AdmissionStep<T> {
+    for (const [owner, item] of handBack) owner.out.add(item.seq, 0);
+    const delay = this.delayMs();
+    for (const [owner, item] of handBack) owner.out.add(item.seq, now + 2 * delay + ORDER_SLACK_MS);
     this.forgetIfIdle(key, state);
-    return { start, handBack };
+    return { start, handBack: handBack.map(([, item]) => item), handBackDelayMs: delay };
   }
 
   /**
    * Room for one more item of `state` in the total bound: the key holding the most items gives up
    * its newest while it holds more than `state` would. False when there is no fairer room to make.
    */
-  private makeRoom(state: KeyState<T>, size: number, now: number, handBack: T[]): boolean {
+  private makeRoom(state: KeyState<T>, size: number, handBack: [KeyState<T>, T][]): boolean {
     const full = () => this.count > 0 && (this.count >= this.limits.maxBuffered || this.bytes + size > this.limits.maxBufferedBytes);
     while (full()) {
       let largest: KeyState<T> | undefined;
@@ -185,7 +209,7 @@ export class FairAdmission<T extends Admissible> {
       this.count--;
       this.bytes -= evicted.size;
       if (largest.queue.length === 0) this.ring.delete(evicted.key);
-      this.giveBack(largest, evicted, now, handBack);
+      handBack.push([largest, evicted]);
     }
     return true;
   }
@@ -219,27 +243,34 @@ export class FairAdmission<T extends Admissible> {
   }
 }
 
-/** The sequences of a key's handed-back items, lowest first, each until its deadline. */
+/** The sequences of a key's handed-back items, lowest first, each until its deadline; `total` counts them over all keys. */
 class HandedBack {
   private readonly seqs: number[] = [];
   private readonly until = new Map<number, number>();
+
+  constructor(private readonly total: { size: number }) {}
 
   get size(): number {
     return this.until.size;
   }
 
   add(seq: number, until: number): void {
-    if (!this.until.has(seq)) this.seqs.splice(this.indexOf(seq), 0, seq);
+    if (!this.until.has(seq)) {
+      this.seqs.splice(this.indexOf(seq), 0, seq);
+      this.total.size++;
+    }
     this.until.set(seq, until);
   }
 
   remove(seq: number): void {
-    if (this.until.delete(seq)) this.seqs.splice(this.indexOf(seq), 1);
+    if (!this.until.delete(seq)) return;
+    this.seqs.splice(this.indexOf(seq), 1);
+    this.total.size--;
   }
 
   /** The lowest sequence still expected back at `now`; expired ones are forgotten on the way. */
   lowest(now: number): number | undefined {
-    while (this.seqs.length > 0 && this.until.get(this.seqs[0])! <= now) this.until.delete(this.seqs.shift()!);
+    while (this.seqs.length > 0 && this.until.get(this.seqs[0])! <= now) this.remove(this.seqs[0]);
     return this.seqs[0];
   }
 

@@ -40,7 +40,9 @@ describe('ConsumerRunner with fairness (real NATS)', () => {
     maxBufferedPerKey: 3,
     maxBuffered: 8,
     maxBufferedBytes: 1 << 20,
-    handBackDelayMs: 300,
+    minHandBackDelayMs: 300,
+    maxHandBackDelayMs: 300,
+    handBacksPerSecond: 1000,
   };
 
   /** A fresh durable consumer on its own subject, and `messages` appended to it ({workspace, body} each). */
