@@ -177,6 +177,7 @@ const delayCells = (r: QuietResult) => [
 
 async function main() {
   console.log(`bench:noisy: A floods ${args.flood} hanging run-nows; B runs a ${QUIET_JOB_MS} ms job every ${args.every} ms (${args.quiet} runs); engine concurrency ${ENGINE_CONCURRENCY}`);
+  const benchStart = Date.now();
   const target = await noisyTarget();
   const results: { label: string; r: QuietResult; aInFlight: number | string }[] = [];
   const stats: string[] = [];
@@ -244,7 +245,7 @@ async function main() {
     names.map((name) => [name, ...results.map(({ r }) => fmt((r.cpu[name] * 1000) / Math.max(1, r.delays.length), 1))]),
   );
   console.log(`  windows: ${results.map(({ r }) => `${fmt(r.windowS, 1)} s`).join(', ')}`);
-  console.log('\ndone; platforms stopped and cleaned up');
+  console.log(`\ndone in ${fmt((Date.now() - benchStart) / 1000)} s; platforms stopped and cleaned up`);
 }
 
 main().catch((error) => {

@@ -65,6 +65,11 @@ export class EngineConsumer extends HostedConsumer {
       help: 'Messages handed back to NATS since start because their workspace had more waiting than the step-runner buffers.',
       value: () => this.admissionStats?.handedBack ?? 0,
     });
+    metrics.register({
+      name: 'trigrun_engine_duplicate_deliveries',
+      help: 'Deliveries of a message this replica already held (buffered or in flight), not started a second time.',
+      value: () => this.admissionStats?.duplicates ?? 0,
+    });
   }
 
   protected override prepare() {

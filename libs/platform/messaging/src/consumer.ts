@@ -168,7 +168,8 @@ export class ConsumerRunner {
   private async run(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
       if (this.stopping) {
-        msg.nak();
+        // A second delivery of one still in flight here is left to the handler that holds it.
+        if (!this.held.has(msg.seq)) msg.nak();
         continue;
       }
       if (this.opts.batch) {
@@ -189,19 +190,19 @@ export class ConsumerRunner {
 
   /** Never waits: the message starts, waits in the buffer, or goes back to the server for later. */
   private admit(msg: JsMsg, admission: FairAdmission<Admitted>): void {
-    let key: string;
-    try {
-      key = this.opts.fairness!.keyOf(msg);
-    } catch {
-      // Unreadable messages share one key; their handler decides what they are (usually poison).
-      key = '';
-    }
     // The server can deliver a message again while it is still here (seen after a consumer of
     // the same durable died with pull requests open). Starting it twice would repeat its effect
     // (a second request to the target); the handler already holding it settles it for both.
     if (this.held.has(msg.seq)) {
       this.duplicates++;
       return;
+    }
+    let key: string;
+    try {
+      key = this.opts.fairness!.keyOf(msg);
+    } catch {
+      // Unreadable messages share one key; their handler decides what they are (usually poison).
+      key = '';
     }
     const step = admission.offer({ key, seq: msg.seq, size: msg.data.length, msg }, Date.now());
     for (const item of step.handBack) {

@@ -143,6 +143,31 @@ describe('ConsumerRunner with fairness (real NATS)', () => {
     }
   });
 
+  it('does not start a message a second time when the server delivers it again while its handler still runs', async () => {
+    const { durable } = await setup([{ workspace: 'ws_a', body: 'once' }]);
+    let calls = 0;
+    let done = false;
+    const consumer = runner(durable, async () => {
+      calls++;
+      // A stalled event loop (no progress acks) for longer than ack_wait: the server redelivers.
+      const until = Date.now() + ACK_WAIT_MS + 600;
+      while (Date.now() < until) {
+        // busy on purpose
+      }
+      await new Promise((r) => setTimeout(r, 800));
+      done = true;
+      return ack();
+    });
+    await consumer.start();
+    try {
+      await waitFor(() => done);
+      expect(calls).toBe(1);
+      expect(consumer.admissionStats!.duplicates).toBeGreaterThanOrEqual(1);
+    } finally {
+      await consumer.stop(1_000);
+    }
+  });
+
   it('hands back every buffered message on stop, at once, so another consumer takes them', async () => {
     const { durable } = await setup(Array.from({ length: 6 }, (_, i) => ({ workspace: 'ws_a', body: `m-${i}` })));
     let release!: () => void;
