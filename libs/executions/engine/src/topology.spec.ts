@@ -36,6 +36,6 @@ describe('engineFairness', () => {
     expect(engineFairness(3).maxInFlightPerKey).toBe(1);
     expect(engineFairness(256, 10).maxInFlightPerKey).toBe(10);
     expect(engineFairness(256, 1000).maxInFlightPerKey).toBe(256);
-    expect(engineFairness(256)).toMatchObject({ maxBufferedPerKey: 256, maxBuffered: 1024 });
+    expect(engineFairness(256)).toMatchObject({ maxBufferedPerKey: 1024, maxBuffered: 1024 });
   });
 });

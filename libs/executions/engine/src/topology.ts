@@ -92,8 +92,9 @@ export function workspaceOfEvent(msg: { readonly headers?: { get(key: string): s
 /**
  * How the engine consumer shares its `concurrency` slots among workspaces: at most
  * `perWorkspace` in flight for one workspace (unset: a quarter of `concurrency`), round robin among
- * the workspaces with work waiting; up to `concurrency` messages of one workspace, and four times
- * that of all (64 MiB at most), wait in the step-runner; the rest are handed back, for a second or
+ * the workspaces with work waiting; up to four times `concurrency` messages (64 MiB at most) wait
+ * in the step-runner, one workspace's as many as nobody else needs (the fullest gives way to a
+ * workspace holding fewer); the rest are handed back, for a second or
  * longer, up to 30 s, so that all of them together come back at about 500 a second whatever the
  * flood. See docs/fairness.md.
  */
@@ -101,7 +102,7 @@ export function engineFairness(concurrency: number, perWorkspace?: number): Fair
   return {
     keyOf: workspaceOfEvent,
     maxInFlightPerKey: Math.min(concurrency, perWorkspace ?? Math.max(1, Math.floor(concurrency / 4))),
-    maxBufferedPerKey: concurrency,
+    maxBufferedPerKey: 4 * concurrency,
     maxBuffered: 4 * concurrency,
     maxBufferedBytes: 64 * 1024 * 1024,
     minHandBackDelayMs: 1_000,

@@ -67,6 +67,8 @@ interface Admitted {
 
 /** How long a batch waits for more messages before it is handed over. */
 const BATCH_WAIT_MS = 5;
+/** How often fair admission looks for workspaces that time has unblocked. */
+const SWEEP_MS = 250;
 /** Redelivery delay of the buffered messages handed back by stop() (see there). */
 const SHUTDOWN_HAND_BACK_DELAY_MS = 200;
 
@@ -111,6 +113,7 @@ export class ConsumerRunner {
   private batchTimer?: NodeJS.Timeout;
   private readonly admission?: FairAdmission<Admitted>;
   private keepAlive?: NodeJS.Timeout;
+  private sweeper?: NodeJS.Timeout;
   private handedBack = 0;
   /** Stream sequences buffered or in flight here (fair mode): a second delivery of one is not started again. */
   private readonly held = new Set<number>();
@@ -144,9 +147,15 @@ export class ConsumerRunner {
       // redeliver them after ack_wait while they still wait here.
       this.keepAlive = setInterval(() => {
         for (const item of admission.waiting()) item.msg.working();
-        admission.sweep(Date.now());
       }, this.heartbeatMs());
       this.keepAlive.unref();
+      // A workspace waiting for a handed-back message that went to another replica is unblocked
+      // by time alone (its hold expires): look now and then.
+      this.sweeper = setInterval(() => {
+        if (this.stopping) return;
+        for (const item of admission.sweep(Date.now())) this.launch(item, admission);
+      }, SWEEP_MS);
+      this.sweeper.unref();
     }
     this.loop = this.run(this.messages);
   }
@@ -218,7 +227,7 @@ export class ConsumerRunner {
     const task = this.process(item.msg).finally(() => {
       this.inFlight.delete(task);
       this.held.delete(item.seq);
-      for (const next of admission.finished(item.key)) this.launch(next, admission);
+      for (const next of admission.finished(item.key, Date.now())) this.launch(next, admission);
     });
     this.inFlight.add(task);
   }
@@ -307,6 +316,7 @@ export class ConsumerRunner {
     this.stopping = true;
     // Buffered messages were never started: from here on a freeing slot starts none of them.
     clearInterval(this.keepAlive);
+    clearInterval(this.sweeper);
     const unstarted = this.admission?.drain() ?? [];
     await this.messages?.close().catch(() => undefined);
     // Handed back after this consumer's pull is closed, with a short delay: a message nak-ed

@@ -57,13 +57,13 @@ describe('FairAdmission', () => {
     const order: string[] = [];
     let running = 'x';
     for (let i = 0; i < 6; i++) {
-      const next = policy.finished(running);
+      const next = policy.finished(running, T0);
       expect(next).toHaveLength(1);
       order.push(...keys(next));
       running = next[0].key;
     }
     expect(order).toEqual(['a2', 'b5', 'c7', 'a3', 'b6', 'a4']);
-    expect(policy.finished(running)).toEqual([]);
+    expect(policy.finished(running, T0)).toEqual([]);
     expect(policy.inFlight).toBe(0);
   });
 
@@ -75,52 +75,93 @@ describe('FairAdmission', () => {
     policy.offer(item('a'), T0); // a4 waits (a at cap anyway)
     policy.offer(item('b'), T0); // b5 waits
     // b3 ends: a is first in turn but at its cap, so b goes on.
-    expect(keys(policy.finished('b'))).toEqual(['b5']);
-    expect(keys(policy.finished('a'))).toEqual(['a4']);
+    expect(keys(policy.finished('b', T0))).toEqual(['b5']);
+    expect(keys(policy.finished('a', T0))).toEqual(['a4']);
   });
 
-  it('hands back what exceeds the per-key buffer, and keeps later items of that key out until it is back', () => {
+  it('hands back what exceeds the per-key buffer, and starts no newer item of that key until it is back', () => {
     const { policy, item, keys } = admission({ maxBufferedPerKey: 2 });
     for (let i = 0; i < 4; i++) policy.offer(item('a'), T0); // a1 a2 run, a3 a4 wait
     const overflow = item('a');
     expect(keys(policy.offer(overflow, T0).handBack)).toEqual(['a5']);
-    // A slot frees: a6 would find room, but a5 is still out: a6 must not overtake it.
-    expect(keys(policy.finished('a'))).toEqual(['a3']);
-    expect(keys(policy.offer(item('a'), T0 + 10).handBack)).toEqual(['a6']);
-    // a5 comes back: taken (room); a6 after it once there is room again.
-    expect(policy.offer(overflow, T0 + 1_000)).toMatchObject({ start: [], handBack: [] });
-    expect(keys([...policy.waiting()])).toEqual(['a4', 'a5']);
-    expect(keys(policy.finished('a'))).toEqual(['a4']);
-    expect(policy.offer({ key: 'a', seq: 6, size: 10 }, T0 + 1_010)).toMatchObject({ start: [], handBack: [] });
-    expect(keys([...policy.waiting()])).toEqual(['a5', 'a6']);
+    expect(keys(policy.finished('a', T0))).toEqual(['a3']);
+    // a6 finds room, but a5 is still out: a6 waits although a slot frees.
+    expect(policy.offer(item('a'), T0 + 10)).toMatchObject({ start: [], handBack: [] });
+    expect(keys(policy.finished('a', T0 + 20))).toEqual(['a4']);
+    expect(policy.finished('a', T0 + 30)).toEqual([]);
+    expect(keys([...policy.waiting()])).toEqual(['a6']);
     // Other keys are never held back by a's hand-backs.
-    expect(keys(policy.offer(item('b'), T0 + 1_020).start)).toEqual(['b7']);
+    expect(keys(policy.offer(item('b'), T0 + 40).start)).toEqual(['b7']);
+    // a5 comes back: it goes first, then a6.
+    expect(keys(policy.offer(overflow, T0 + 500).start)).toEqual(['a5']);
+    expect(keys(policy.finished('a', T0 + 510))).toEqual(['a6']);
+  });
+
+  it('takes returns that arrive out of order into the buffer, in sequence order, without another round trip', () => {
+    const { policy, item, keys } = admission({ maxInFlight: 1, maxInFlightPerKey: 1, maxBufferedPerKey: 3 });
+    policy.offer(item('a'), T0); // a1 runs
+    for (let i = 0; i < 3; i++) policy.offer(item('a'), T0); // a2..a4 wait
+    const out = [item('a'), item('a'), item('a')]; // a5..a7
+    for (const o of out) expect(keys(policy.offer(o, T0).handBack)).toEqual([o.key + o.seq]);
+    for (let i = 0; i < 3; i++) policy.finished('a', T0 + 1 + i); // a2..a4 ran and ended; a1 too
+    expect(policy.inFlight).toBe(1);
+    expect(policy.offer(out[2], T0 + 500)).toMatchObject({ start: [], handBack: [] }); // a7 first: waits
+    expect(policy.offer(out[1], T0 + 501)).toMatchObject({ start: [], handBack: [] }); // a6: waits
+    expect(policy.handedBackOut).toBe(1);
+    policy.finished('a', T0 + 502); // a slot, but a5 is still out
+    expect(policy.inFlight).toBe(0);
+    expect(keys(policy.offer(out[0], T0 + 503).start)).toEqual(['a5']);
+    expect(keys(policy.finished('a', T0 + 504))).toEqual(['a6']);
+    expect(keys(policy.finished('a', T0 + 505))).toEqual(['a7']);
+  });
+
+  it('keeps the oldest items of a key when its buffer is full: an older one coming back takes the place of the newest', () => {
+    const { policy, item, keys } = admission({ maxInFlight: 1, maxInFlightPerKey: 1, maxBufferedPerKey: 2 });
+    policy.offer(item('a'), T0); // a1 runs
+    const a2 = item('a');
+    expect(keys(policy.offer(a2, T0).start)).toEqual([]);
+    policy.offer(item('a'), T0); // a3 waits
+    const a4 = item('a');
+    expect(keys(policy.offer(a4, T0).handBack)).toEqual(['a4']);
+    policy.finished('a', T0); // a2 starts; [a3]
+    policy.offer(item('a'), T0); // a5 waits behind out a4: [a3, a5]
+    const again = policy.offer({ key: 'a', seq: 4, size: 10 }, T0 + 10); // a4 back: a5 gives way
+    expect(keys(again.handBack)).toEqual(['a5']);
+    expect(keys([...policy.waiting()])).toEqual(['a3', 'a4']);
   });
 
   it('stops holding a key back once a handed-back item has not returned within twice its delay and a second', () => {
-    const { policy, item, keys } = admission({ maxBufferedPerKey: 0 });
-    policy.offer(item('a'), T0);
-    policy.offer(item('a'), T0);
-    expect(keys(policy.offer(item('a'), T0).handBack)).toEqual(['a3']); // taken elsewhere, never seen again
-    policy.finished('a');
-    expect(keys(policy.offer(item('a'), T0 + 1_999).handBack)).toEqual(['a4']);
-    // a3 expired at T0 + 2000; a4 (handed back at T0 + 1999) is still out until T0 + 3999.
-    expect(keys(policy.offer(item('a'), T0 + 2_500).handBack)).toEqual(['a5']);
-    expect(keys(policy.offer(item('a'), T0 + 4_600).start)).toEqual(['a6']);
-    policy.sweep(T0 + 10_000);
+    const { policy, item, keys } = admission({ maxBufferedPerKey: 2 });
+    for (let i = 0; i < 4; i++) policy.offer(item('a'), T0); // a1 a2 run, a3 a4 wait
+    expect(keys(policy.offer(item('a'), T0).handBack)).toEqual(['a5']); // taken elsewhere, never seen again
+    policy.finished('a', T0); // a3
+    policy.finished('a', T0); // a4
+    policy.offer(item('a'), T0); // a6 waits for a5
+    policy.finished('a', T0 + 100);
+    policy.finished('a', T0 + 100);
+    expect(policy.sweep(T0 + 1_999)).toEqual([]);
+    // a5's delay was 500 ms: it holds a back until T0 + 2 × 500 + 1000.
+    expect(keys(policy.sweep(T0 + 2_000))).toEqual(['a6']);
+    expect(policy.handedBackOut).toBe(0);
   });
 
   it('spreads the returns of a flood of any size: the delay grows with the items out, within its bounds', () => {
-    const { policy, item } = admission({ maxInFlight: 1, maxInFlightPerKey: 1, maxBufferedPerKey: 0, minHandBackDelayMs: 1_000, maxHandBackDelayMs: 30_000, handBacksPerSecond: 10 });
-    policy.offer(item('a'), T0);
-    const delays = Array.from({ length: 400 }, () => policy.offer(item('a'), T0).handBackDelayMs);
+    const flooded = () => {
+      const f = admission({ maxInFlight: 1, maxInFlightPerKey: 1, maxBufferedPerKey: 0, minHandBackDelayMs: 1_000, maxHandBackDelayMs: 30_000, handBacksPerSecond: 10 });
+      f.policy.offer(f.item('a'), T0);
+      const delays = Array.from({ length: 400 }, () => f.policy.offer(f.item('a'), T0).handBackDelayMs);
+      f.policy.finished('a', T0);
+      return { ...f, delays };
+    };
+    const { policy, item, delays } = flooded();
     expect(policy.handedBackOut).toBe(400);
     expect(delays[0]).toBe(1_000); // 1 out at 10/s: the minimum
     expect(delays[49]).toBe(5_000); // 50 out: 5 s
     expect(delays[399]).toBe(30_000); // 400 out would take 40 s: the maximum
-    // Each holds its key back for twice its own delay and a second: the last still does at +60 s.
-    expect(policy.offer(item('a'), T0 + 60_000).handBack).toHaveLength(1);
-    expect(policy.offer(item('a'), T0 + 61_001).start).toEqual([]);
+    // Each holds its key back for twice its own delay and a second: the last ones until T0 + 61 s.
+    expect(policy.offer(item('a'), T0 + 60_999).start).toEqual([]);
+    const later = flooded();
+    expect(later.policy.offer(later.item('a'), T0 + 61_001).start).toHaveLength(1);
   });
 
   it('when the total buffer is full, takes room from the key holding the most so a quiet key gets in', () => {
@@ -149,7 +190,7 @@ describe('FairAdmission', () => {
     expect(policy.offer(item('b', 5_000), T0).handBack).toEqual([]); // an empty buffer takes one item, whatever its size
     expect(keys(policy.offer(item('c', 10), T0).handBack)).toEqual(['c3']);
     expect(policy.bufferedBytes).toBe(5_000);
-    expect(keys(policy.finished('a'))).toEqual(['b2']);
+    expect(keys(policy.finished('a', T0))).toEqual(['b2']);
     expect(policy.bufferedBytes).toBe(0);
   });
 
@@ -159,13 +200,13 @@ describe('FairAdmission', () => {
     expect(policy.inFlight).toBe(4);
     expect(keys(policy.drain())).toEqual(['a3', 'b6', 'c7']);
     expect(policy.buffered).toBe(0);
-    expect(policy.finished('a')).toEqual([]);
+    expect(policy.finished('a', T0)).toEqual([]);
     expect(policy.inFlight).toBe(3);
   });
 
   it('refuses a finished() without an item in flight, and limits that make no sense', () => {
     const { policy } = admission();
-    expect(() => policy.finished('nobody')).toThrow(/without an item in flight/);
+    expect(() => policy.finished('nobody', T0)).toThrow(/without an item in flight/);
     expect(() => new FairAdmission({ ...LIMITS, maxInFlightPerKey: 0 })).toThrow(RangeError);
     expect(() => new FairAdmission({ ...LIMITS, maxBuffered: -1 })).toThrow(RangeError);
   });
@@ -207,11 +248,14 @@ describe('FairAdmission', () => {
           if (o.type === 'offer') apply(policy.offer({ key: `k${o.key}`, seq: ++seq, size: o.size }, now));
           else if (o.type === 'finish' && running.length > 0) {
             const [done] = running.splice(o.pick % running.length, 1);
-            apply({ start: policy.finished(done.key), handBack: [] });
+            apply({ start: policy.finished(done.key, T0), handBack: [] });
           } else if (o.type === 'return' && outside.length > 0) {
-            // The oldest handed-back item comes back first, as redeliveries with one delay do.
-            apply(policy.offer(outside.shift()!, now));
-          } else if (o.type === 'tick') now += o.ms;
+            // Any handed-back item may come back next: redeliveries are not reliably in order.
+            apply(policy.offer(outside.splice(o.pick % outside.length, 1)[0], now));
+          } else if (o.type === 'tick') {
+            now += o.ms;
+            apply({ start: policy.sweep(now), handBack: [] });
+          }
           // Caps hold.
           expect(policy.inFlight).toBe(running.length);
           expect(running.length).toBeLessThanOrEqual(l.maxInFlight);
@@ -224,8 +268,13 @@ describe('FairAdmission', () => {
           if (waiting.length > 1) expect(waiting.length).toBeLessThanOrEqual(l.maxBuffered);
           if (waiting.length > 1) expect(policy.bufferedBytes).toBeLessThanOrEqual(l.maxBufferedBytes);
           for (const k of new Set(waiting.map((w) => w.key))) expect(policy.bufferedOf(k)).toBeLessThanOrEqual(l.maxBufferedPerKey);
-          // Work conserving: nothing waits that could run.
-          if (running.length < l.maxInFlight) for (const w of waiting) expect(perKey.get(w.key) ?? 0).toBe(l.maxInFlightPerKey);
+          // Work conserving: nothing waits that could run, unless an older item of its key is out.
+          if (running.length < l.maxInFlight) {
+            for (const w of waiting) {
+              const blocked = outside.some((x) => x.key === w.key && x.seq < w.seq);
+              if (!blocked) expect(perKey.get(w.key) ?? 0).toBe(l.maxInFlightPerKey);
+            }
+          }
           // Nothing lost, nothing duplicated: every offered item is running, waiting, outside or done.
           const live = [...running, ...waiting, ...outside].map((i) => i.seq);
           expect(new Set(live).size).toBe(live.length);

@@ -2,25 +2,27 @@
  * Fair admission of keyed work (the step-runner keys by workspace): a pure policy, no I/O and no
  * clock of its own, so every rule below is a unit test.
  *
- *   offer ──► handed back?  (the key's buffer is full, or an older item of the key is out)
- *     │            no
+ *   offer ──► start now?  (a slot is free, the key is below its cap, and no older item of the key
+ *     │                    is out: nothing else can be waiting that it would overtake)
+ *     │ no
  *     ▼
- *   start now?  (a slot is free and the key is below its cap: nothing else can be waiting)
- *     │            no
+ *   buffer of the key, in sequence order ──(a slot frees)──► round robin over the keys below their
+ *     │ no room                                              cap whose oldest item may start ──► start
  *     ▼
- *   buffer of the key ──(a slot frees)──► round robin over the keys below their cap ──► start
+ *   hand back (the key's newest item: the arriving one, or a buffered one newer than it)
  *
  * - At most `maxInFlight` items run at once, at most `maxInFlightPerKey` of one key.
- * - Items that cannot start wait in a bounded buffer per key, first in first out within a key.
- *   When a slot frees, the keys that have work waiting take turns: one item each, in turn.
- * - The buffer is bounded per key and in total (count and bytes). When the total is full, the key
- *   holding the most gives up its newest item to make room for a key holding fewer, so a key that
- *   floods cannot keep a quiet one out; otherwise the offered item is handed back.
+ * - Items that cannot start wait in a bounded buffer per key, oldest first. When a slot frees, the
+ *   keys that have work waiting take turns: one item each, in turn.
+ * - The buffer is bounded per key and in total (count and bytes). A key's buffer keeps its oldest
+ *   items. When the total is full, the key holding the most gives up its newest item to make room
+ *   for a key holding fewer, so a key that floods cannot keep a quiet one out.
  * - A handed-back item is expected back: its caller redelivers it after `handBackDelayMs`, which
  *   grows with the number of items out (`handBacksPerSecond`), so a flood of any size costs a
- *   bounded number of round trips per second. Until an item is back, or for twice its delay plus a
- *   second at most, later items of its key are handed back too: a key's items are never started
- *   out of their order because one of them had to wait outside.
+ *   bounded number of round trips per second. Until it is back, or for twice its delay plus a
+ *   second at most, no newer item of its key starts: a key's items never start out of their order
+ *   because one of them had to wait outside (they wait in the buffer meanwhile, not outside, so
+ *   returns that arrive out of order cost no extra round trip).
  */
 export interface AdmissionLimits {
   readonly maxInFlight: number;
@@ -112,35 +114,30 @@ export class FairAdmission<T extends Admissible> {
   offer(item: T, now: number): AdmissionStep<T> {
     const state = this.stateOf(item.key);
     const handBack: [KeyState<T>, T][] = [];
-    const lowest = state.out.lowest(now);
-    if (lowest !== undefined && item.seq > lowest) {
-      handBack.push([state, item]);
-      return this.settled(item.key, state, [], handBack, now);
-    }
     state.out.remove(item.seq);
-    if (state.queue.length === 0 && this.running < this.limits.maxInFlight && state.inFlight < this.limits.maxInFlightPerKey) {
+    if (state.queue.length === 0 && this.running < this.limits.maxInFlight && this.startable(state, item.seq, now)) {
       // Nothing can be waiting that this item would overtake: pump() leaves no startable item buffered.
       this.take(state);
       return { start: [item], handBack: [], handBackDelayMs: this.delayMs() };
     }
-    if (state.queue.length >= this.limits.maxBufferedPerKey || !this.makeRoom(state, item.size, handBack)) {
+    if (this.makeRoom(state, item, handBack)) {
+      state.queue.splice(indexBySeq(state.queue, item.seq), 0, item);
+      this.count++;
+      this.bytes += item.size;
+      if (!this.ring.has(item.key)) this.ring.set(item.key, state);
+    } else {
       handBack.push([state, item]);
-      return this.settled(item.key, state, [], handBack, now);
     }
-    state.queue.push(item);
-    this.count++;
-    this.bytes += item.size;
-    if (!this.ring.has(item.key)) this.ring.set(item.key, state);
-    return this.settled(item.key, state, this.pump(), handBack, now);
+    return this.settled(item.key, state, this.pump(now), handBack, now);
   }
 
   /** One item of `key` finished: its slot goes to whoever's turn it is. */
-  finished(key: string): T[] {
+  finished(key: string, now: number): T[] {
     const state = this.keys.get(key);
     if (!state || state.inFlight === 0) throw new Error(`finished() for ${JSON.stringify(key)} without an item in flight`);
     state.inFlight--;
     this.running--;
-    const started = this.pump();
+    const started = this.pump(now);
     this.forgetIfIdle(key, state);
     return started;
   }
@@ -158,12 +155,16 @@ export class FairAdmission<T extends Admissible> {
     return all;
   }
 
-  /** Forgets handed-back items that never came back (another consumer took them). */
-  sweep(now: number): void {
+  /**
+   * Forgets handed-back items that never came back (another consumer took them) and starts what
+   * they no longer hold back. Call it now and then: time alone can unblock a key.
+   */
+  sweep(now: number): T[] {
     for (const [key, state] of this.keys) {
       state.out.sweep(now);
       this.forgetIfIdle(key, state);
     }
+    return this.pump(now);
   }
 
   private stateOf(key: string): KeyState<T> {
@@ -195,32 +196,54 @@ export class FairAdmission<T extends Admissible> {
     return { start, handBack: handBack.map(([, item]) => item), handBackDelayMs: delay };
   }
 
+  /** Whether an item of `state` with sequence `seq` may start: below the key's cap, and no older item of the key out. */
+  private startable(state: KeyState<T>, seq: number, now: number): boolean {
+    if (state.inFlight >= this.limits.maxInFlightPerKey) return false;
+    const lowest = state.out.lowest(now);
+    return lowest === undefined || seq < lowest;
+  }
+
   /**
-   * Room for one more item of `state` in the total bound: the key holding the most items gives up
-   * its newest while it holds more than `state` would. False when there is no fairer room to make.
+   * Room for `item` in its key's buffer and in the total. A key's buffer keeps its oldest items
+   * (the one its key waits for always gets in): a full key gives up its newest for an older one.
+   * A full total takes from the key holding the most while it holds more than `state` would.
+   * False when there is no fair room to make: the item itself goes back.
    */
-  private makeRoom(state: KeyState<T>, size: number, handBack: [KeyState<T>, T][]): boolean {
-    const full = () => this.count > 0 && (this.count >= this.limits.maxBuffered || this.bytes + size > this.limits.maxBufferedBytes);
+  private makeRoom(state: KeyState<T>, item: T, handBack: [KeyState<T>, T][]): boolean {
+    const newer = () => state.queue.length > 0 && state.queue[state.queue.length - 1].seq > item.seq;
+    if (state.queue.length >= this.limits.maxBufferedPerKey) {
+      if (!newer()) return false;
+      handBack.push([state, this.popNewest(state)]);
+    }
+    const full = () => this.count > 0 && (this.count >= this.limits.maxBuffered || this.bytes + item.size > this.limits.maxBufferedBytes);
     while (full()) {
       let largest: KeyState<T> | undefined;
       for (const candidate of this.ring.values()) if (!largest || candidate.queue.length > largest.queue.length) largest = candidate;
-      if (!largest || largest === state || largest.queue.length <= state.queue.length + 1) return false;
-      const evicted = largest.queue.pop()!;
-      this.count--;
-      this.bytes -= evicted.size;
-      if (largest.queue.length === 0) this.ring.delete(evicted.key);
-      handBack.push([largest, evicted]);
+      if (largest && largest !== state && largest.queue.length > state.queue.length + 1) handBack.push([largest, this.popNewest(largest)]);
+      else if (newer()) handBack.push([state, this.popNewest(state)]);
+      else return false;
     }
     return true;
   }
 
-  /** Starts buffered items while slots are free, one per key in turn, skipping keys at their cap. */
-  private pump(): T[] {
+  private popNewest(state: KeyState<T>): T {
+    const item = state.queue.pop()!;
+    this.count--;
+    this.bytes -= item.size;
+    if (state.queue.length === 0) this.ring.delete(item.key);
+    return item;
+  }
+
+  /**
+   * Starts buffered items while slots are free, one per key in turn, skipping keys at their cap
+   * and keys whose oldest buffered item waits for an older one that is out.
+   */
+  private pump(now: number): T[] {
     const started: T[] = [];
     while (this.running < this.limits.maxInFlight) {
       let next: [string, KeyState<T>] | undefined;
       for (const entry of this.ring) {
-        if (entry[1].inFlight < this.limits.maxInFlightPerKey) {
+        if (this.startable(entry[1], entry[1].queue[0].seq, now)) {
           next = entry;
           break;
         }
@@ -278,15 +301,19 @@ class HandedBack {
     for (const [seq, until] of this.until) if (until <= now) this.remove(seq);
   }
 
-  /** Where `seq` is or would go (binary search: hand-backs of a flooding key can number thousands). */
   private indexOf(seq: number): number {
-    let lo = 0;
-    let hi = this.seqs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.seqs[mid] < seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return indexBySeq(this.seqs, seq, (s) => s);
   }
+}
+
+/** Where `seq` is or would go in a list sorted by sequence (binary search: a flooding key's lists run to thousands). */
+function indexBySeq<E>(list: readonly E[], seq: number, seqOf: (e: E) => number = (e) => (e as { seq: number }).seq): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (seqOf(list[mid]) < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
