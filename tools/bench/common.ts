@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -113,4 +113,52 @@ export function table(header: string[], rows: string[][]) {
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ; `getconf CLK_TCK` is 100 on Linux
+
+/** utime+stime+cutime+cstime of a process in seconds (children count once reaped: postgres backends). */
+export function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime, stime, cutime, cstime are fields 14..17
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds so far of each named pid, this process, and every nats-server / postgres process of the machine. */
+export function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    try {
+      out[name] = cpuOf(pid);
+    } catch {
+      out[name] = NaN; // exited
+    }
+  }
+  const usage = process.cpuUsage();
+  out['bench client (this process)'] = (usage.user + usage.system) / 1e6;
+  out['nats-server (machine-wide)'] = 0;
+  out['postgres (machine-wide)'] = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (comm === 'nats-server') out['nats-server (machine-wide)'] += cpuOf(Number(entry));
+      else if (comm === 'postgres') out['postgres (machine-wide)'] += cpuOf(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** One gauge from a Prometheus text endpoint; undefined if it cannot be read. */
+export async function gauge(metricsUrl: string, name: string): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    const m = new RegExp(`^${name} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

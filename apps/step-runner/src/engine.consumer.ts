@@ -4,7 +4,7 @@ import { ConcurrencySlots, ExecutionTimers } from '@trigrun/execution-coordinati
 import { JobContextStore } from '@trigrun/jobs';
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS } from '@trigrun/execution-contracts';
-import { ExecutionEngine, ExecutionStore, declareTopology, executionConsumerOptions, requestCallback, topologyOf } from '@trigrun/execution-engine';
+import { ExecutionEngine, ExecutionStore, declareTopology, engineFairness, executionConsumerOptions, requestCallback, topologyOf } from '@trigrun/execution-engine';
 import { GuardedHttpClient } from '@trigrun/http-client';
 import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm, MetricsRegistry } from '@trigrun/nest';
@@ -24,7 +24,10 @@ export class EngineConsumer extends HostedConsumer {
     @Inject(SECRET_CIPHER) cipher: SecretCipher,
     metrics: MetricsRegistry,
   ) {
-    super(messaging, executionConsumerOptions(config, CONSUMERS.stepRunnerEngine, config.TRIGRUN_ENGINE_CONCURRENCY));
+    super(messaging, {
+      ...executionConsumerOptions(config, CONSUMERS.stepRunnerEngine, config.TRIGRUN_ENGINE_CONCURRENCY),
+      fairness: engineFairness(config.TRIGRUN_ENGINE_CONCURRENCY, config.TRIGRUN_WORKSPACE_MAX_IN_FLIGHT),
+    });
     this.engine = new ExecutionEngine({
       store: new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE),
       http: new GuardedHttpClient({ allowlist: config.TRIGRUN_OUTBOUND_ALLOWLIST, userAgent: 'TrigRun/0.1' }),
@@ -51,6 +54,21 @@ export class EngineConsumer extends HostedConsumer {
       name: 'trigrun_engine_cached_executions',
       help: 'Executions held in the engine memory of this replica: in flight only (parked and queued ones are not).',
       value: () => this.engine.cachedExecutions,
+    });
+    metrics.register({
+      name: 'trigrun_engine_buffered_messages',
+      help: 'Messages pulled but not started: waiting for a slot of their workspace (fair admission).',
+      value: () => this.admissionStats?.buffered ?? 0,
+    });
+    metrics.register({
+      name: 'trigrun_engine_handed_back_messages',
+      help: 'Messages handed back to NATS since start because their workspace had more waiting than the step-runner buffers.',
+      value: () => this.admissionStats?.handedBack ?? 0,
+    });
+    metrics.register({
+      name: 'trigrun_engine_duplicate_deliveries',
+      help: 'Deliveries of a message this replica already held (buffered or in flight), not started a second time.',
+      value: () => this.admissionStats?.duplicates ?? 0,
     });
   }
 

@@ -132,6 +132,7 @@ export class ExecutionStore {
           msgId: `${identity.executionId}:${envelope.position}`,
           expectedLastSeq: lastSeq,
           headers: { [EVENT_TYPE_HEADER]: envelope.type },
+          workspaceId: identity.workspaceId,
         });
       } catch (error) {
         if (error instanceof ConcurrencyConflict && appended.length > 0) return { appended, lastSeq, cut: true };

@@ -1,6 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { CONSUMERS, callbackSubjects, deadLetterSubjects, executionSubjects } from '@trigrun/execution-contracts';
-import { ensureConsumer, ensureStream } from '@trigrun/messaging';
+import { type FairnessOptions, ensureConsumer, ensureStream, workspaceHeaderOf } from '@trigrun/messaging';
 
 export interface TopologyOptions {
   readonly namespace: string;
@@ -71,5 +71,42 @@ export function executionConsumerOptions(config: ServiceConfig, durable: string,
     ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
     shutdownGraceMs: config.TRIGRUN_SHUTDOWN_GRACE_MS,
     deadLetterSubject: deadLetterSubjects(config.TRIGRUN_NAMESPACE).forConsumer(durable),
+  };
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * The workspace of an execution event, before its handler runs: the header written at append
+ * (reading it costs about as much as a map lookup), else the payload's `workspace_id` (events
+ * appended before the header existed; a full JSON parse). Throws on an unreadable payload.
+ */
+export function workspaceOfEvent(msg: { readonly headers?: { get(key: string): string }; readonly data: Uint8Array }): string {
+  const header = workspaceHeaderOf(msg.headers);
+  if (header) return header;
+  const parsed = JSON.parse(decoder.decode(msg.data)) as { workspace_id?: unknown } | null;
+  return typeof parsed?.workspace_id === 'string' ? parsed.workspace_id : '';
+}
+
+
+/**
+ * How the engine consumer shares its `concurrency` slots among workspaces: at most
+ * `perWorkspace` in flight for one workspace (unset: a quarter of `concurrency`), round robin among
+ * the workspaces with work waiting; up to four times `concurrency` messages (64 MiB at most) wait
+ * in the step-runner, one workspace's as many as nobody else needs (the fullest gives way to a
+ * workspace holding fewer); the rest are handed back, for a second or
+ * longer, up to 30 s, so that all of them together come back at about 500 a second whatever the
+ * flood. See docs/fairness.md.
+ */
+export function engineFairness(concurrency: number, perWorkspace?: number): FairnessOptions {
+  return {
+    keyOf: workspaceOfEvent,
+    maxInFlightPerKey: Math.min(concurrency, perWorkspace ?? Math.max(1, Math.floor(concurrency / 4))),
+    maxBufferedPerKey: 4 * concurrency,
+    maxBuffered: 4 * concurrency,
+    maxBufferedBytes: 64 * 1024 * 1024,
+    minHandBackDelayMs: 1_000,
+    maxHandBackDelayMs: 30_000,
+    handBacksPerSecond: 500,
   };
 }

@@ -1,4 +1,4 @@
-import { ConfigError, bool, int, parseConfig, str, url } from './config';
+import { ConfigError, bool, int, optionalInt, parseConfig, str, url } from './config';
 
 const schema = {
   PORT: int({ default: 3000, min: 1, max: 65535 }),
@@ -37,5 +37,15 @@ describe('parseConfig', () => {
   it('never echoes the value of a secret variable', () => {
     expect(() => parseConfig(schema, { TRIGRUN_JWT_SECRET: 'short-secret' })).toThrow(/at least 32 characters/);
     expect(() => parseConfig(schema, { TRIGRUN_JWT_SECRET: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+
+  it('leaves an optional integer undefined when unset, and checks it like any integer when set', () => {
+    const optional = { CAP: optionalInt({ min: 1, max: 10 }) };
+    expect(parseConfig(optional, {})).toEqual({ CAP: undefined });
+    expect(parseConfig(optional, { CAP: ' ' })).toEqual({ CAP: undefined });
+    expect(parseConfig(optional, { CAP: '7' })).toEqual({ CAP: 7 });
+    expect(() => parseConfig(optional, { CAP: '0' })).toThrow(/CAP must be >= 1, got 0/);
+    expect(() => parseConfig(optional, { CAP: '11' })).toThrow(/CAP must be <= 10/);
+    expect(() => parseConfig(optional, { CAP: 'half' })).toThrow(/CAP must be an integer/);
   });
 });

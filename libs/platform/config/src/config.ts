@@ -40,13 +40,22 @@ export const int = (opts: { default?: number; min?: number; max?: number }): Fie
       if (opts.default === undefined) throw new Invalid(`${name} is required`);
       return opts.default;
     }
-    if (!/^-?\d+$/.test(raw.trim())) throw new Invalid(`${name} must be an integer, got "${raw}"`);
-    const value = Number(raw);
-    if (opts.min !== undefined && value < opts.min) throw new Invalid(`${name} must be >= ${opts.min}, got ${value}`);
-    if (opts.max !== undefined && value > opts.max) throw new Invalid(`${name} must be <= ${opts.max}, got ${value}`);
-    return value;
+    return parseInteger(raw, name, opts);
   },
 });
+
+/** An integer that may be left unset: `undefined` then, for a default the app derives from other settings. */
+export const optionalInt = (opts: { min?: number; max?: number }): Field<number | undefined> => ({
+  parse: (raw, name) => (raw === undefined || raw.trim() === '' ? undefined : parseInteger(raw, name, opts)),
+});
+
+function parseInteger(raw: string, name: string, opts: { min?: number; max?: number }): number {
+  if (!/^-?\d+$/.test(raw.trim())) throw new Invalid(`${name} must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (opts.min !== undefined && value < opts.min) throw new Invalid(`${name} must be >= ${opts.min}, got ${value}`);
+  if (opts.max !== undefined && value > opts.max) throw new Invalid(`${name} must be <= ${opts.max}, got ${value}`);
+  return value;
+}
 
 export const bool = (opts: { default: boolean }): Field<boolean> => ({
   parse(raw, name) {

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
+import { FairAdmission } from './fair-admission';
 
 /** What a handler wants done with its message. */
 export type Disposition =
@@ -24,8 +25,52 @@ export interface MessageContext {
 export type MessageHandler = (msg: JsMsg, ctx: MessageContext) => Promise<Disposition>;
 export type BatchHandler = (deliveries: ReadonlyArray<{ msg: JsMsg; deliveryCount: number }>) => Promise<Disposition[]>;
 
+/**
+ * Fair shares of the consumer's slots among keys (the step-runner's workspaces), see
+ * fair-admission.ts. The runner then never stops pulling: a message that cannot start waits in a
+ * bounded local buffer (kept alive with working()), or is handed back with a delay, so one key's
+ * backlog never stands between the server and another key's messages.
+ */
+export interface FairnessOptions {
+  /** The key of a message, read before its handler runs (cheaply: a header, not the payload, where it can). */
+  readonly keyOf: (msg: JsMsg) => string;
+  readonly maxInFlightPerKey: number;
+  readonly maxBufferedPerKey: number;
+  readonly maxBuffered: number;
+  readonly maxBufferedBytes: number;
+  /**
+   * Redelivery delay of a message handed back because its key's buffer was full: the messages out
+   * divided by `handBacksPerSecond`, within these bounds. No jitter: messages handed back together
+   * come back in the order they left.
+   */
+  readonly minHandBackDelayMs: number;
+  readonly maxHandBackDelayMs: number;
+  readonly handBacksPerSecond: number;
+}
+
+export interface AdmissionStats {
+  readonly inFlight: number;
+  readonly buffered: number;
+  readonly bufferedBytes: number;
+  /** Messages handed back since start (a key over its buffer, or shutdown). */
+  readonly handedBack: number;
+  /** Deliveries of a message already buffered or in flight here, not started again. */
+  readonly duplicates: number;
+}
+
+interface Admitted {
+  readonly key: string;
+  readonly seq: number;
+  readonly size: number;
+  readonly msg: JsMsg;
+}
+
 /** How long a batch waits for more messages before it is handed over. */
 const BATCH_WAIT_MS = 5;
+/** How often fair admission looks for workspaces that time has unblocked. */
+const SWEEP_MS = 250;
+/** Redelivery delay of the buffered messages handed back by stop() (see there). */
+const SHUTDOWN_HAND_BACK_DELAY_MS = 200;
 
 export interface ConsumerRunnerOptions {
   readonly js: JetStreamClient;
@@ -40,6 +85,8 @@ export interface ConsumerRunnerOptions {
   readonly batch?: { readonly maxBatch: number; readonly handler: BatchHandler };
   /** Messages (or, in batch mode, batches) processed at once. */
   readonly concurrency: number;
+  /** Share `concurrency` out fairly among the keys of the messages (not with `batch`). */
+  readonly fairness?: FairnessOptions;
   readonly ackWaitMs: number;
   readonly logger: { error(message: string, meta?: object): void; warn(message: string, meta?: object): void };
   /** Subject on which a terminated (poison) message is recorded, with its reason, before it is dropped. */
@@ -52,8 +99,9 @@ export const retryDelayMs = (deliveryCount: number): number => Math.min(60_000, 
 /**
  * A durable pull consumer with explicit acks. A message is acked only after its handler resolved
  * (its effect is durable); a throwing handler naks with backoff; nothing is ever acked on error.
- * stop() stops pulling, lets in-flight handlers finish for up to the grace period, then hands
- * the rest back (nak) so another replica takes them at once.
+ * stop() stops pulling, hands back whatever waits unstarted (the fairness buffer), lets in-flight
+ * handlers finish for up to the grace period, then hands the rest back (nak) so another replica
+ * takes them at once.
  */
 export class ConsumerRunner {
   private messages?: ConsumerMessages;
@@ -63,15 +111,52 @@ export class ConsumerRunner {
   private stopping = false;
   private pending: JsMsg[] = [];
   private batchTimer?: NodeJS.Timeout;
+  private readonly admission?: FairAdmission<Admitted>;
+  private keepAlive?: NodeJS.Timeout;
+  private sweeper?: NodeJS.Timeout;
+  private handedBack = 0;
+  /** Stream sequences buffered or in flight here (fair mode): a second delivery of one is not started again. */
+  private readonly held = new Set<number>();
+  private duplicates = 0;
 
   constructor(private readonly opts: ConsumerRunnerOptions) {
     // Every in-flight handler listens on the one shutdown signal.
     setMaxListeners(0, this.abort.signal);
+    const fair = opts.fairness;
+    if (fair) {
+      if (opts.batch) throw new Error(`${opts.durable}: fairness and batch mode do not combine`);
+      this.admission = new FairAdmission({
+        maxInFlight: opts.concurrency,
+        maxInFlightPerKey: Math.min(fair.maxInFlightPerKey, opts.concurrency),
+        maxBufferedPerKey: fair.maxBufferedPerKey,
+        maxBuffered: fair.maxBuffered,
+        maxBufferedBytes: fair.maxBufferedBytes,
+        minHandBackDelayMs: fair.minHandBackDelayMs,
+        maxHandBackDelayMs: fair.maxHandBackDelayMs,
+        handBacksPerSecond: fair.handBacksPerSecond,
+      });
+    }
   }
 
   async start(): Promise<void> {
     const consumer = await this.opts.js.consumers.get(this.opts.stream, this.opts.durable);
     this.messages = await consumer.consume({ max_messages: Math.max(this.opts.concurrency, 16) });
+    if (this.admission) {
+      const admission = this.admission;
+      // Buffered messages are unacked like those in flight: without progress acks the server would
+      // redeliver them after ack_wait while they still wait here.
+      this.keepAlive = setInterval(() => {
+        for (const item of admission.waiting()) item.msg.working();
+      }, this.heartbeatMs());
+      this.keepAlive.unref();
+      // A workspace waiting for a handed-back message that went to another replica is unblocked
+      // by time alone (its hold expires): look now and then.
+      this.sweeper = setInterval(() => {
+        if (this.stopping) return;
+        for (const item of admission.sweep(Date.now())) this.launch(item, admission);
+      }, SWEEP_MS);
+      this.sweeper.unref();
+    }
     this.loop = this.run(this.messages);
   }
 
@@ -79,10 +164,21 @@ export class ConsumerRunner {
     return this.inFlight.size;
   }
 
+  /** What fair admission holds right now; undefined without `fairness`. */
+  get admissionStats(): AdmissionStats | undefined {
+    if (!this.admission) return undefined;
+    return { inFlight: this.admission.inFlight, buffered: this.admission.buffered, bufferedBytes: this.admission.bufferedBytes, handedBack: this.handedBack, duplicates: this.duplicates };
+  }
+
+  private heartbeatMs(): number {
+    return Math.max(500, Math.floor(this.opts.ackWaitMs / 3));
+  }
+
   private async run(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
       if (this.stopping) {
-        msg.nak();
+        // A second delivery of one still in flight here is left to the handler that holds it.
+        if (!this.held.has(msg.seq)) msg.nak();
         continue;
       }
       if (this.opts.batch) {
@@ -91,10 +187,49 @@ export class ConsumerRunner {
         else this.batchTimer ??= setTimeout(() => void this.dispatchBatch(), BATCH_WAIT_MS);
         continue;
       }
+      if (this.admission) {
+        this.admit(msg, this.admission);
+        continue;
+      }
       while (this.inFlight.size >= this.opts.concurrency) await Promise.race(this.inFlight);
       const task = this.process(msg).finally(() => this.inFlight.delete(task));
       this.inFlight.add(task);
     }
+  }
+
+  /** Never waits: the message starts, waits in the buffer, or goes back to the server for later. */
+  private admit(msg: JsMsg, admission: FairAdmission<Admitted>): void {
+    // The server can deliver a message again while it is still here (seen after a consumer of
+    // the same durable died with pull requests open). Starting it twice would repeat its effect
+    // (a second request to the target); the handler already holding it settles it for both.
+    if (this.held.has(msg.seq)) {
+      this.duplicates++;
+      return;
+    }
+    let key: string;
+    try {
+      key = this.opts.fairness!.keyOf(msg);
+    } catch {
+      // Unreadable messages share one key; their handler decides what they are (usually poison).
+      key = '';
+    }
+    const step = admission.offer({ key, seq: msg.seq, size: msg.data.length, msg }, Date.now());
+    for (const item of step.handBack) {
+      this.held.delete(item.seq);
+      item.msg.nak(step.handBackDelayMs);
+      this.handedBack++;
+    }
+    if (!step.handBack.some((item) => item.msg === msg)) this.held.add(msg.seq);
+    for (const item of step.start) this.launch(item, admission);
+  }
+
+  private launch(item: Admitted, admission: FairAdmission<Admitted>): void {
+    const task = this.process(item.msg).finally(() => {
+      this.inFlight.delete(task);
+      this.held.delete(item.seq);
+      for (const next of admission.finished(item.key, Date.now())) this.launch(next, admission);
+    });
+    this.inFlight.add(task);
   }
 
   private async dispatchBatch(): Promise<void> {
@@ -109,7 +244,7 @@ export class ConsumerRunner {
   }
 
   private async processBatch(batch: JsMsg[]): Promise<void> {
-    const heartbeat = setInterval(() => batch.forEach((m) => m.working()), Math.max(500, Math.floor(this.opts.ackWaitMs / 3)));
+    const heartbeat = setInterval(() => batch.forEach((m) => m.working()), this.heartbeatMs());
     try {
       const dispositions = await this.opts.batch!.handler(batch.map((msg) => ({ msg, deliveryCount: msg.info.deliveryCount })));
       await Promise.all(batch.map((msg, i) => this.settle(msg, dispositions[i])));
@@ -126,7 +261,7 @@ export class ConsumerRunner {
   }
 
   private async process(msg: JsMsg): Promise<void> {
-    const heartbeat = setInterval(() => msg.working(), Math.max(500, Math.floor(this.opts.ackWaitMs / 3)));
+    const heartbeat = setInterval(() => msg.working(), this.heartbeatMs());
     const ctx: MessageContext = { working: () => msg.working(), deliveryCount: msg.info.deliveryCount, signal: this.abort.signal };
     try {
       await this.settle(msg, await this.opts.handler(msg, ctx));
@@ -179,7 +314,19 @@ export class ConsumerRunner {
   async stop(graceMs: number): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    // Buffered messages were never started: from here on a freeing slot starts none of them.
+    clearInterval(this.keepAlive);
+    clearInterval(this.sweeper);
+    const unstarted = this.admission?.drain() ?? [];
     await this.messages?.close().catch(() => undefined);
+    // Handed back after this consumer's pull is closed, with a short delay: a message nak-ed
+    // without one was seen (nats-server 2.9) to go to the closed pull request and be lost until
+    // ack_wait. The delay lets the server drop that request first; another replica takes them then.
+    for (const item of unstarted) {
+      this.held.delete(item.seq);
+      item.msg.nak(SHUTDOWN_HAND_BACK_DELAY_MS);
+    }
+    this.handedBack += unstarted.length;
     clearTimeout(this.batchTimer);
     for (const msg of this.pending.splice(0)) msg.nak();
     const drained = Promise.all([...this.inFlight]);

@@ -20,11 +20,28 @@ export class ConcurrencyConflict extends Error {
   }
 }
 
+/**
+ * The workspace a message belongs to, as a header: consumers that share their slots out by
+ * workspace read it without decoding the payload (see FairnessOptions).
+ */
+export const WORKSPACE_HEADER = 'Trigrun-Workspace';
+
+/** What a header value may be here: visible ASCII, short. Anything else is left to the payload. */
+const HEADER_SAFE = /^[\x21-\x7e]{1,128}$/;
+
 export interface AppendOptions {
   readonly msgId: string;
   readonly expectedLastSeq: number;
   readonly headers?: Record<string, string>;
+  /** Written as the WORKSPACE_HEADER header (omitted if it is not a plain header value). */
+  readonly workspaceId?: string;
 }
+
+/** The workspace header of a message, if it carries a usable one. */
+export const workspaceHeaderOf = (headers: { get(key: string): string } | undefined): string | undefined => {
+  const value = headers?.get(WORKSPACE_HEADER);
+  return value && HEADER_SAFE.test(value) ? value : undefined;
+};
 
 /**
  * Subject-per-aggregate event storage on JetStream. Appends carry a Nats-Msg-Id (a repeated
@@ -41,6 +58,7 @@ export class JetStreamEventStore {
   async append(subject: string, payload: Uint8Array, opts: AppendOptions): Promise<number> {
     const h = natsHeaders();
     for (const [k, v] of Object.entries(opts.headers ?? {})) h.set(k, v);
+    if (opts.workspaceId !== undefined && HEADER_SAFE.test(opts.workspaceId)) h.set(WORKSPACE_HEADER, opts.workspaceId);
     try {
       const ack = await this.js.publish(subject, payload, {
         msgID: opts.msgId,

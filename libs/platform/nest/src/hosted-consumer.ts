@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
-import { ConsumerRunner, type Disposition, type MessageContext, type Messaging } from '@trigrun/messaging';
+import { type AdmissionStats, ConsumerRunner, type Disposition, type FairnessOptions, type MessageContext, type Messaging } from '@trigrun/messaging';
 
 export interface HostedConsumerOptions {
   readonly stream: string;
@@ -11,6 +11,8 @@ export interface HostedConsumerOptions {
   readonly deadLetterSubject?: string;
   /** Hand messages to handleBatch() in batches of up to this many (see ConsumerRunner). */
   readonly batchSize?: number;
+  /** Share the slots out fairly by a key of each message (see ConsumerRunner). */
+  readonly fairness?: FairnessOptions;
 }
 
 /**
@@ -41,6 +43,11 @@ export abstract class HostedConsumer implements OnApplicationBootstrap, BeforeAp
     return Promise.reject(new Error(`${this.options.durable} has a batchSize but no handleBatch (${deliveries.length} messages)`));
   }
 
+  /** What fair admission holds (with `fairness`), for metrics. */
+  protected get admissionStats(): AdmissionStats | undefined {
+    return this.runner?.admissionStats;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     await this.prepare();
     this.runner = new ConsumerRunner({
@@ -51,6 +58,7 @@ export abstract class HostedConsumer implements OnApplicationBootstrap, BeforeAp
       ackWaitMs: this.options.ackWaitMs,
       handler: (msg, ctx) => this.handle(msg, ctx),
       deadLetterSubject: this.options.deadLetterSubject,
+      fairness: this.options.fairness,
       batch: this.options.batchSize ? { maxBatch: this.options.batchSize, handler: (deliveries) => this.handleBatch(deliveries) } : undefined,
       logger: {
         error: (message, meta) => this.logger.error(message, meta),
