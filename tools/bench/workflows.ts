@@ -16,12 +16,12 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { type Platform, SERVICES, startPlatform } from '../harness.cjs';
-import { call, fmt, memoryOf, percentile, pool, sampleMemory, signup, sleep, table } from './common';
+import { call, cpuSnapshot, fmt, memoryOf, percentile, pool, sampleMemory, signup, sleep, table } from './common';
 
 const { n: N, duration: DURATION_S } = parseArgs(process.argv.slice(2));
 const LAUNCH_CONCURRENCY = 32;
@@ -476,37 +476,6 @@ async function streamState(platform: Platform): Promise<{ name: string; bytes: n
 
 function rssNow(pids: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, memoryOf(pid).rss]));
-}
-
-const TICKS_PER_SECOND = 100; // USER_HZ; `getconf CLK_TCK` is 100 on Linux
-
-/** utime+stime+cutime+cstime of a process in seconds (children count once reaped: postgres backends). */
-function cpuOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state): utime, stime, cutime, cstime are fields 14..17
-  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
-}
-
-/** CPU seconds so far of each service, this process, and all nats-server / postgres processes of the machine. */
-function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(pids)) out[name] = cpuOf(pid);
-  const usage = process.cpuUsage();
-  out['bench client (this process)'] = (usage.user + usage.system) / 1e6;
-  out['nats-server (machine-wide)'] = 0;
-  out['postgres (machine-wide)'] = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (comm === 'nats-server') out['nats-server (machine-wide)'] += cpuOf(Number(entry));
-      else if (comm === 'postgres') out['postgres (machine-wide)'] += cpuOf(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return out;
 }
 
 function cpuCount(): number {
