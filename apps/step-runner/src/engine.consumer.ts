@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { ConcurrencySlots, ExecutionTimers } from '@trigrun/execution-coordination';
 import { JobContextStore } from '@trigrun/jobs';
 import type { JsMsg } from '@nats-io/jetstream';
+import type { ExecutionIdentity } from '@trigrun/execution-domain';
 import { CONSUMERS } from '@trigrun/execution-contracts';
 import { ExecutionEngine, ExecutionStore, declareTopology, engineFairness, executionConsumerOptions, requestCallback, topologyOf } from '@trigrun/execution-engine';
 import { GuardedHttpClient } from '@trigrun/http-client';
@@ -78,5 +79,10 @@ export class EngineConsumer extends HostedConsumer {
 
   protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
     return this.engine.handle(msg, ctx);
+  }
+
+  /** A DriveExecution command (DriveConsumer): the same engine, so its in-progress rule covers both. */
+  drive(identity: ExecutionIdentity, ctx: MessageContext): Promise<Disposition> {
+    return this.engine.drive(identity, ctx);
   }
 }
