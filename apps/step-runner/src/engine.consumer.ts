@@ -7,7 +7,7 @@ import type { ExecutionIdentity } from '@trigrun/execution-domain';
 import { CONSUMERS } from '@trigrun/execution-contracts';
 import { ExecutionEngine, ExecutionStore, declareTopology, engineFairness, executionConsumerOptions, requestCallback, topologyOf } from '@trigrun/execution-engine';
 import { GuardedHttpClient } from '@trigrun/http-client';
-import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
+import { type Disposition, type MessageContext, type Messaging, connectionEpoch } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm, MetricsRegistry } from '@trigrun/nest';
 import { SECRET_CIPHER, type SecretCipher, SecretsService, secretNamesIn, secretRedactor, substituteSecrets } from '@trigrun/secrets';
 import type { StepRunnerConfig } from './config';
@@ -50,6 +50,7 @@ export class EngineConsumer extends HostedConsumer {
       now: () => new Date(),
       random: Math.random,
       logger: { warn: (m, meta) => this.logger.warn(m, meta), debug: (m, meta) => this.logger.debug(m, meta) },
+      connectionEpoch: connectionEpoch(messaging.nc),
     });
     metrics.register({
       name: 'trigrun_engine_cached_executions',

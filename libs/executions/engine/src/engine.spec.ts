@@ -75,7 +75,7 @@ const job: JobSnapshot = {
   retry_policy: { max_attempts: 1, retry_on_statuses: [] },
 };
 
-function setup() {
+function setup(connectionEpoch?: () => number) {
   const store = new MemoryStore();
   const sent: string[] = [];
   const http = {
@@ -99,6 +99,7 @@ function setup() {
     now: () => new Date(T0),
     random: () => 0.5,
     logger: { warn: () => undefined, debug: () => undefined },
+    connectionEpoch,
   };
   const ctx: MessageContext = { working: () => undefined, deliveryCount: 1, signal: new AbortController().signal };
   return { store, sent, deps, engine: new ExecutionEngine(deps), ctx };
@@ -192,6 +193,40 @@ describe('ExecutionEngine: a delivery while another handler holds the execution'
     expect(await engine.handle(store.message(1), ctx)).toEqual({ type: 'ack' });
     expect(store.events).toHaveLength(4);
     expect(await engine.handle(store.message(2), ctx)).toEqual({ type: 'ack' });
+    expect(await engine.handle(store.message(1), ctx)).toEqual({ type: 'ack' });
+    expect(store.events).toHaveLength(4);
+  });
+});
+
+describe('ExecutionEngine: a broker that lost acknowledged appends in a crash', () => {
+  it('judges a redelivery after a reconnect on the stream, not on the views from before it', async () => {
+    let epoch = 0;
+    const { store, engine, ctx, sent } = setup(() => epoch);
+    await queue(store);
+    expect(await engine.handle(store.message(1), ctx)).toEqual({ type: 'ack' });
+    expect(store.events).toHaveLength(4);
+    // nats-server killed right after acknowledging AttemptRecorded and ExecutionSucceeded: they
+    // never reached its disk, and ExecutionQueued's ack was lost with them, so it comes back.
+    store.events.splice(2);
+    store.seqs.splice(2);
+    epoch++;
+    expect(await engine.handle(store.message(1), ctx)).toEqual({ type: 'ack' });
+    expect(store.events.map((e) => e.type)).toEqual(['ExecutionQueued', 'ExecutionStarted', 'AttemptRecorded', 'ExecutionSucceeded']);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('does not keep a view whose append was acknowledged across a reconnect', async () => {
+    let epoch = 0;
+    const { store, engine, ctx } = setup(() => epoch);
+    await queue(store);
+    store.gate = async (events) => {
+      if (events[0]?.type === 'AttemptRecorded') epoch++;
+    };
+    expect(await engine.handle(store.message(1), ctx)).toEqual({ type: 'ack' });
+    store.gate = async () => undefined;
+    store.events.splice(2);
+    store.seqs.splice(2);
+    // The view of four events came back across the reconnect: it is not trusted, the stream decides.
     expect(await engine.handle(store.message(1), ctx)).toEqual({ type: 'ack' });
     expect(store.events).toHaveLength(4);
   });

@@ -56,6 +56,11 @@ export interface EngineDeps {
   readonly now: () => Date;
   readonly random: () => number;
   readonly logger: { warn(message: string, meta?: object): void; debug(message: string, meta?: object): void };
+  /**
+   * Moves when the broker connection drops or comes back (connectionEpoch): the cache is then
+   * dropped, since appends the broker acknowledged just before a crash may not have survived it.
+   */
+  readonly connectionEpoch?: () => number;
 }
 
 /**
@@ -90,10 +95,28 @@ export class ExecutionEngine {
    */
   private readonly holders = new Map<string, number[]>();
 
+  /** The connection epoch the cache was built in. */
+  private epoch = 0;
+
   constructor(
     private readonly deps: EngineDeps,
     private readonly cacheLimit = 20_000,
-  ) {}
+  ) {
+    this.epoch = deps.connectionEpoch?.() ?? 0;
+  }
+
+  /**
+   * Drops every view built before the broker connection last dropped: a delivery judged stale
+   * against an event the broker lost in its crash would be acked, and the execution then has no
+   * driver at all (what the fault run found: ExecutionQueued's redelivery acked after a restart).
+   */
+  private forgetIfReconnected(): void {
+    const now = this.deps.connectionEpoch?.() ?? 0;
+    if (now === this.epoch) return;
+    this.epoch = now;
+    this.cache.clear();
+    this.released.clear();
+  }
 
   /** How many executions this replica holds in memory: in flight only (parked ones are dropped). */
   get cachedExecutions(): number {
@@ -111,6 +134,7 @@ export class ExecutionEngine {
       throw error;
     }
     const identity: ExecutionIdentity = { executionId: event.execution_id, jobId: event.job_id, workspaceId: event.workspace_id };
+    this.forgetIfReconnected();
     // Checked and counted before anything is awaited: two deliveries that arrive together see each other.
     if (!this.mayProceed(identity.executionId, event.position)) return handBack();
     return this.holding(identity.executionId, event.position, async () => {
@@ -137,6 +161,7 @@ export class ExecutionEngine {
    * answers a delayed nak, so the command itself then drives the execution at its due time.
    */
   async drive(identity: ExecutionIdentity, ctx: MessageContext): Promise<Disposition> {
+    this.forgetIfReconnected();
     if (this.isHeld(identity.executionId)) return handBack();
     return this.holding(identity.executionId, DRIVE_POSITION, async () => {
       // The stream is the truth here: the cache is what may have gone wrong.
@@ -339,6 +364,7 @@ export class ExecutionEngine {
    */
   private async appendFrom(identity: ExecutionIdentity, loaded: LoadedExecution, command: Parameters<ExecutionStore['execute']>[1]): Promise<AppendResult> {
     let result: AppendResult;
+    const epoch = this.deps.connectionEpoch?.() ?? 0;
     try {
       result = await this.deps.store.execute(identity, command, { now: this.deps.now, loaded });
     } catch (thrown) {
@@ -352,7 +378,8 @@ export class ExecutionEngine {
       this.deps.logger.warn('a decision could not be stored: the execution fails', { execution_id: identity.executionId, code: failure.code, reason: error.message });
       result = await this.deps.store.execute(identity, () => ({ type: 'FailExecution', error: failure }), { now: this.deps.now, loaded });
     }
-    this.remember(result.loaded);
+    // Acknowledged across a reconnect: maybe lost with the server's crash, so not kept.
+    if ((this.deps.connectionEpoch?.() ?? 0) === epoch) this.remember(result.loaded);
     return result;
   }
 
