@@ -199,8 +199,13 @@ export class ExecutionEngine {
     const held = this.holders.get(executionId);
     if (held) held.push(position);
     else this.holders.set(executionId, [position]);
+    const epoch = this.deps.connectionEpoch?.() ?? 0;
     try {
-      return await task();
+      const disposition = await task();
+      // The connection dropped while this ran: what it appended may have died with the server,
+      // and an ack sent now could land on a server that lost it. Judged again once reconnected.
+      if (disposition.type === 'ack' && (this.deps.connectionEpoch?.() ?? 0) !== epoch) return handBack();
+      return disposition;
     } catch (error) {
       // The append that failed may or may not be in the stream: the next delivery reads it back.
       this.cache.delete(executionId);
