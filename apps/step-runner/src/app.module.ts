@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { PlatformModule } from '@trigrun/nest';
 import { SECRET_ENTITIES, secretsProviders } from '@trigrun/secrets';
 import type { StepRunnerConfig } from './config';
+import { DriveConsumer } from './drive.consumer';
 import { EngineConsumer } from './engine.consumer';
 
 @Module({})
@@ -10,7 +11,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ service: 'step-runner', config, entities: [...SECRET_ENTITIES] })],
-      providers: [...secretsProviders(config), EngineConsumer],
+      providers: [...secretsProviders(config), EngineConsumer, DriveConsumer],
     };
   }
 }

@@ -3,10 +3,11 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { ConcurrencySlots, ExecutionTimers } from '@trigrun/execution-coordination';
 import { JobContextStore } from '@trigrun/jobs';
 import type { JsMsg } from '@nats-io/jetstream';
+import type { ExecutionIdentity } from '@trigrun/execution-domain';
 import { CONSUMERS } from '@trigrun/execution-contracts';
 import { ExecutionEngine, ExecutionStore, declareTopology, engineFairness, executionConsumerOptions, requestCallback, topologyOf } from '@trigrun/execution-engine';
 import { GuardedHttpClient } from '@trigrun/http-client';
-import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
+import { type Disposition, type MessageContext, type Messaging, connectionEpoch } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm, MetricsRegistry } from '@trigrun/nest';
 import { SECRET_CIPHER, type SecretCipher, SecretsService, secretNamesIn, secretRedactor, substituteSecrets } from '@trigrun/secrets';
 import type { StepRunnerConfig } from './config';
@@ -49,6 +50,7 @@ export class EngineConsumer extends HostedConsumer {
       now: () => new Date(),
       random: Math.random,
       logger: { warn: (m, meta) => this.logger.warn(m, meta), debug: (m, meta) => this.logger.debug(m, meta) },
+      connectionEpoch: connectionEpoch(messaging.nc),
     });
     metrics.register({
       name: 'trigrun_engine_cached_executions',
@@ -78,5 +80,10 @@ export class EngineConsumer extends HostedConsumer {
 
   protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
     return this.engine.handle(msg, ctx);
+  }
+
+  /** A DriveExecution command (DriveConsumer): the same engine, so its in-progress rule covers both. */
+  drive(identity: ExecutionIdentity, ctx: MessageContext): Promise<Disposition> {
+    return this.engine.drive(identity, ctx);
   }
 }

@@ -4,3 +4,4 @@ export * from './subjects';
 export * from './validate';
 export * from './callbacks';
 export * from './third-party-data';
+export * from './drive';

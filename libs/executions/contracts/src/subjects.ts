@@ -25,4 +25,5 @@ export const CONSUMERS = {
   stepRunnerEngine: 'step-runner-engine',
   apiGatewayReadModel: 'api-gateway-read-model',
   notifierCallbacks: 'notifier-callbacks',
+  stepRunnerDrive: 'step-runner-drive',
 } as const;

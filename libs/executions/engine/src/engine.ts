@@ -56,6 +56,11 @@ export interface EngineDeps {
   readonly now: () => Date;
   readonly random: () => number;
   readonly logger: { warn(message: string, meta?: object): void; debug(message: string, meta?: object): void };
+  /**
+   * Moves when the broker connection drops or comes back (connectionEpoch): the cache is then
+   * dropped, since appends the broker acknowledged just before a crash may not have survived it.
+   */
+  readonly connectionEpoch?: () => number;
 }
 
 /**
@@ -81,11 +86,37 @@ export class ExecutionEngine {
   private readonly released = new Map<string, number>();
   /** Slot acquisitions in progress per job (see oneAtATime). */
   private readonly chains = new Map<string, Promise<void>>();
+  /**
+   * Handlers in progress on this replica: per execution, the position of the event each one
+   * acts from (a re-drive acts from the latest, whatever it is: DRIVE_POSITION). While one holds
+   * an execution, the cache may be ahead of what that handler will manage to make durable (its
+   * append can still fail), and the message it holds may be the only driver (the starter's
+   * ExecutionQueued): see mayProceed.
+   */
+  private readonly holders = new Map<string, number[]>();
+
+  /** The connection epoch the cache was built in. */
+  private epoch = 0;
 
   constructor(
     private readonly deps: EngineDeps,
     private readonly cacheLimit = 20_000,
-  ) {}
+  ) {
+    this.epoch = deps.connectionEpoch?.() ?? 0;
+  }
+
+  /**
+   * Drops every view built before the broker connection last dropped: a delivery judged stale
+   * against an event the broker lost in its crash would be acked, and the execution then has no
+   * driver at all (what the fault run found: ExecutionQueued's redelivery acked after a restart).
+   */
+  private forgetIfReconnected(): void {
+    const now = this.deps.connectionEpoch?.() ?? 0;
+    if (now === this.epoch) return;
+    this.epoch = now;
+    this.cache.clear();
+    this.released.clear();
+  }
 
   /** How many executions this replica holds in memory: in flight only (parked ones are dropped). */
   get cachedExecutions(): number {
@@ -103,21 +134,86 @@ export class ExecutionEngine {
       throw error;
     }
     const identity: ExecutionIdentity = { executionId: event.execution_id, jobId: event.job_id, workspaceId: event.workspace_id };
-    const known = this.known(event, msg.seq);
-    if (known === 'stale') return ack();
-    const loaded = known ?? (await this.deps.store.load(identity.executionId));
-    if (msg.seq < loaded.lastSeq) {
-      // Read back because someone else wrote (a resume, another replica): keep the view, so the
-      // delivery of the newer event that is on its way needs no second read.
-      // Not when it is ended or parked: nothing would come to drop it again.
-      if (!known && !['none', 'park'].includes(nextAction(loaded.state, this.deps.now().toISOString()).type)) this.remember(loaded);
-      return ack();
-    }
-    try {
-      return await this.advance(identity, loaded, ctx);
-    } catch (error) {
+    this.forgetIfReconnected();
+    // Checked and counted before anything is awaited: two deliveries that arrive together see each other.
+    if (!this.mayProceed(identity.executionId, event.position)) return handBack();
+    return this.holding(identity.executionId, event.position, async () => {
+      const known = this.known(event, msg.seq);
+      if (known === 'stale') return ack();
+      const loaded = known ?? (await this.deps.store.load(identity.executionId));
+      if (msg.seq < loaded.lastSeq) {
+        // Read back because someone else wrote (a resume, another replica): keep the view, so the
+        // delivery of the newer event that is on its way needs no second read.
+        // Not when it is ended or parked: nothing would come to drop it again.
+        if (!known && !['none', 'park'].includes(nextAction(loaded.state, this.deps.now().toISOString()).type)) this.remember(loaded);
+        return ack();
+      }
+      return this.advance(identity, loaded, ctx);
+    });
+  }
+
+  /**
+   * Re-drives an execution that may have lost its driver (a DriveExecution command of the
+   * sweeper, docs/recovery.md): loads it from the stream and performs its next action exactly as
+   * a delivery of its last event would, sending the first attempt of a starter-sent execution
+   * too (the ExecutionQueued delivery that owned that send is gone). A needless re-drive is
+   * harmless: the decider's rules and the expected-sequence guard ignore a repeat. A 'wait'
+   * answers a delayed nak, so the command itself then drives the execution at its due time.
+   */
+  async drive(identity: ExecutionIdentity, ctx: MessageContext): Promise<Disposition> {
+    this.forgetIfReconnected();
+    if (this.isHeld(identity.executionId)) return handBack();
+    return this.holding(identity.executionId, DRIVE_POSITION, async () => {
+      // The stream is the truth here: the cache is what may have gone wrong.
       this.cache.delete(identity.executionId);
+      const loaded = await this.deps.store.load(identity.executionId);
+      if (loaded.events.length === 0) return ack();
+      const first = starterAttempt(loaded.state);
+      if (first) return this.send(identity, loaded, first, ctx);
+      return this.advance(identity, loaded, ctx);
+    });
+  }
+
+  /** Whether a handler of this replica is advancing the execution right now. */
+  isHeld(executionId: string): boolean {
+    return this.holders.has(executionId);
+  }
+
+  /**
+   * The rule of docs/recovery.md. A delivery of an event at or before a position a handler here
+   * acts from is handed back (a delayed nak), never acked nor acted on: acked as stale on the
+   * cached view, it could drop the only driver (the handler may still fail its append, and its
+   * nak may be lost with a NATS restart); acted on, it would repeat the holder's request. It is
+   * judged again once the holder settled. A newer event is handled: it is durable (it was
+   * delivered), and the holder acts on an older view, which the expected-sequence guard covers.
+   * Ordinary traffic never waits: the only newer event delivered while a handler runs is the
+   * next one (ExecutionStarted while its starter sends, the event the holder just appended).
+   */
+  private mayProceed(executionId: string, position: number): boolean {
+    const held = this.holders.get(executionId);
+    return !held || held.every((p) => p < position);
+  }
+
+  /** Runs one handler of `executionId`, counted in `holders`; a failure forgets the cached view. */
+  private async holding(executionId: string, position: number, task: () => Promise<Disposition>): Promise<Disposition> {
+    const held = this.holders.get(executionId);
+    if (held) held.push(position);
+    else this.holders.set(executionId, [position]);
+    const epoch = this.deps.connectionEpoch?.() ?? 0;
+    try {
+      const disposition = await task();
+      // The connection dropped while this ran: what it appended may have died with the server,
+      // and an ack sent now could land on a server that lost it. Judged again once reconnected.
+      if (disposition.type === 'ack' && (this.deps.connectionEpoch?.() ?? 0) !== epoch) return handBack();
+      return disposition;
+    } catch (error) {
+      // The append that failed may or may not be in the stream: the next delivery reads it back.
+      this.cache.delete(executionId);
       throw error;
+    } finally {
+      const left = this.holders.get(executionId) ?? [];
+      left.splice(left.indexOf(position), 1);
+      if (left.length === 0) this.holders.delete(executionId);
     }
   }
 
@@ -273,6 +369,7 @@ export class ExecutionEngine {
    */
   private async appendFrom(identity: ExecutionIdentity, loaded: LoadedExecution, command: Parameters<ExecutionStore['execute']>[1]): Promise<AppendResult> {
     let result: AppendResult;
+    const epoch = this.deps.connectionEpoch?.() ?? 0;
     try {
       result = await this.deps.store.execute(identity, command, { now: this.deps.now, loaded });
     } catch (thrown) {
@@ -286,7 +383,8 @@ export class ExecutionEngine {
       this.deps.logger.warn('a decision could not be stored: the execution fails', { execution_id: identity.executionId, code: failure.code, reason: error.message });
       result = await this.deps.store.execute(identity, () => ({ type: 'FailExecution', error: failure }), { now: this.deps.now, loaded });
     }
-    this.remember(result.loaded);
+    // Acknowledged across a reconnect: maybe lost with the server's crash, so not kept.
+    if ((this.deps.connectionEpoch?.() ?? 0) === epoch) this.remember(result.loaded);
     return result;
   }
 
@@ -357,6 +455,14 @@ export class ExecutionEngine {
 }
 
 const RELEASED_LIMIT = 4096;
+/**
+ * Redelivery delay of a delivery handed back because another handler holds its execution: by
+ * then that handler has usually settled, and the delivery is judged on what it made durable.
+ */
+export const HELD_HAND_BACK_MS = 1_000;
+const handBack = (): Disposition => nakAfter(HELD_HAND_BACK_MS);
+/** The position a re-drive holds an execution at: every delivery waits for it. */
+const DRIVE_POSITION = Number.MAX_SAFE_INTEGER;
 
 /** An attempt record in its storable form: its preview, headers and messages carry what the target sent. */
 const storableAttempt = (attempt: AttemptRecord): AttemptRecord => storableValue(attempt) as AttemptRecord;

@@ -7,3 +7,4 @@ export * from './park-tokens';
 export * from './request-attempt';
 export * from './topology';
 export * from './waitpoints';
+export * from './sweeper';

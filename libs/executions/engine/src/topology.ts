@@ -1,5 +1,5 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { CONSUMERS, callbackSubjects, deadLetterSubjects, executionSubjects } from '@trigrun/execution-contracts';
+import { CONSUMERS, callbackSubjects, deadLetterSubjects, driveSubjects, executionSubjects } from '@trigrun/execution-contracts';
 import { type FairnessOptions, ensureConsumer, ensureStream, workspaceHeaderOf } from '@trigrun/messaging';
 
 export interface TopologyOptions {
@@ -37,6 +37,17 @@ export async function declareTopology(jsm: JetStreamManager, opts: TopologyOptio
     stream: callbacks.stream,
     durable: CONSUMERS.notifierCallbacks,
     filterSubject: callbacks.all,
+    ackWaitMs: opts.ackWaitMs,
+    maxAckPending: 1024,
+    maxDeliver: -1,
+  });
+  // The sweeper's re-drives (docs/recovery.md): rare by design, each a durable driver until done.
+  const drives = driveSubjects(opts.namespace);
+  await ensureStream(jsm, { name: drives.stream, subjects: [drives.all], duplicateWindowMs: 10 * 60_000, maxAgeMs: 7 * DAY_MS }, opts.replicas);
+  await ensureConsumer(jsm, {
+    stream: drives.stream,
+    durable: CONSUMERS.stepRunnerDrive,
+    filterSubject: drives.all,
     ackWaitMs: opts.ackWaitMs,
     maxAckPending: 1024,
     maxDeliver: -1,

@@ -58,3 +58,42 @@ export class ExecutionQueries {
     return row ? toApi(viewOfRow(row), this.waitingPayloadOf) : null;
   }
 }
+
+/** An execution the sweeper looks at (docs/recovery.md): not ended, not parked, silent for a while. */
+export interface SilentExecution {
+  readonly id: string;
+  readonly jobId: string;
+  readonly workspaceId: string;
+  readonly status: 'queued' | 'running';
+  readonly updatedAt: Date;
+}
+
+/** Where a sweep left off: rows are visited oldest first, a page per tick, then from the start again. */
+export interface SilentCursor {
+  readonly updatedAt: Date;
+  readonly id: string;
+}
+
+/**
+ * Queued and running executions whose row has not moved since `before`, oldest first after
+ * `cursor`, across workspaces (the sweeper is internal). Not those waiting in line behind their
+ * job's max_concurrent_executions (a queued row in execution_slots): a slot release starts them.
+ * Parked executions are `waiting` and have a timer. What is silent here is only a candidate:
+ * the sweeper judges each from its events, so a read model that lags costs a read, not a re-drive.
+ */
+export async function silentExecutions(orm: MikroORM, before: Date, limit: number, cursor?: SilentCursor): Promise<SilentExecution[]> {
+  const params: unknown[] = [before];
+  let after = '';
+  if (cursor) {
+    after = 'and (e.updated_at, e.id) > (?, ?)';
+    params.push(cursor.updatedAt, cursor.id);
+  }
+  const rows = await orm.em.fork().execute<{ id: string; job_id: string; workspace_id: string; status: 'queued' | 'running'; updated_at: Date }[]>(
+    `select e.id, e.job_id, e.workspace_id, e.status, e.updated_at from executions e
+      where e.status in ('queued', 'running') and e.updated_at < ? ${after}
+        and not exists (select 1 from execution_slots s where s.execution_id = e.id and s.state = 'queued')
+      order by e.updated_at, e.id limit ?`,
+    [...params, limit],
+  );
+  return rows.map((r) => ({ id: r.id, jobId: r.job_id, workspaceId: r.workspace_id, status: r.status, updatedAt: new Date(r.updated_at) }));
+}

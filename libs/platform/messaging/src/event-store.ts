@@ -122,3 +122,17 @@ function describeError(error: unknown): string {
   for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) parts.push(e.message);
   return parts.length > 0 ? parts.join(': ') : String(error);
 }
+
+/**
+ * A counter that moves whenever the connection drops or comes back. What a server acknowledged
+ * just before it crashed can be gone when it restarts (nats-server 2.9 flushes its file store a
+ * few milliseconds after the ack), so a view built from acknowledged appends is trusted only
+ * while this has not moved (the engine's cache, docs/recovery.md).
+ */
+export function connectionEpoch(nc: { status(): AsyncIterable<{ type: string }> }): () => number {
+  let epoch = 0;
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === 'disconnect' || s.type === 'reconnect') epoch++;
+  })().catch(() => undefined);
+  return () => epoch;
+}
