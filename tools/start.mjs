@@ -20,6 +20,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installIfNeeded, reachable } from './install.mjs';
+import localNats from './local-nats.cjs';
 import restartPolicy from './restart-policy.cjs';
 
 const { RestartPolicy, restartPolicyOptions, describeExit, formatDuration } = restartPolicy;
@@ -163,7 +164,13 @@ function ensureNats() {
     urlVar: 'TRIGRUN_NATS_URL',
     defaultUrl: 'nats://127.0.0.1:4222',
     binary: 'nats-server',
-    args: (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+    // A config file rather than flags, so deploy/k8s/manifests.spec.ts can check it with
+    // `nats-server -c <file> -t` (the flags have no such check).
+    args: (port, dir) => {
+      const file = path.join(dir, 'nats.conf');
+      writeFileSync(file, localNats.localNatsConfig({ port, storeDir: dir }));
+      return ['-c', file];
+    },
   });
 }
 
