@@ -206,7 +206,7 @@ function startInfra(name, argv) {
       const said = /^\[supervise\] (.*)$/.exec(line)?.[1];
       if (said === undefined) return;
       if (said === 'ready') resolve();
-      else warn(`${name}: ${said}`);
+      else warn(said); // supervise.mjs names its server itself
     });
     child.once('exit', (code) => {
       if (stopping) return;
