@@ -5,8 +5,11 @@
  * platform's invariants: probes, resources, least-privilege secrets, ingress split, durable NATS.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the launcher's NATS config, checked here with the same nats-server config test as the cluster's
+import { localNatsConfig } from '../../tools/local-nats.cjs';
 import { parse, parseAllDocuments } from 'yaml';
 import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet' with { 'resolution-mode': 'import' };
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment' with { 'resolution-mode': 'import' };
@@ -232,6 +235,28 @@ function natsValue(block: string, key: string): string | undefined {
   return matches.at(-1)?.[1];
 }
 
+/** The nats-server on this machine, as `{ major, minor, patch }`, or undefined when there is none. */
+function localNatsServer(): { version: string; major: number; minor: number } | undefined {
+  const run = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
+  if (run.error || run.status !== 0) return undefined;
+  const match = /v?(\d+)\.(\d+)\.(\d+)/.exec(run.stdout);
+  if (!match) throw new Error(`cannot read the version of the local nats-server from ${JSON.stringify(run.stdout)}`);
+  return { version: match[0].replace(/^v/, ''), major: Number(match[1]), minor: Number(match[2]) };
+}
+
+/** `nats-server -c <file> -t`: the server's own config test (parses, checks every setting, starts nothing). */
+function natsConfigTest(conf: string, env: Record<string, string> = {}): { ok: boolean; output: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'trigrun-nats-conf-'));
+  try {
+    const file = path.join(dir, 'nats.conf');
+    writeFileSync(file, conf);
+    const run = spawnSync('nats-server', ['-c', file, '-t'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    return { ok: run.status === 0, output: `${run.stdout}${run.stderr}`.trim() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Kubernetes `Prefix` matching: element-wise on `/`-separated path segments. */
 function prefixMatches(prefix: string, requestPath: string): boolean {
   const want = prefix.split('/').filter(Boolean);
@@ -301,6 +326,20 @@ describe('deploy/k8s manifests', () => {
       expect(containerPort(container(), 'http')).toBe(port);
       expect(probeGet(container().livenessProbe, container())).toEqual({ path: '/healthz', port });
       expect(probeGet(container().readinessProbe, container())).toEqual({ path: '/readyz', port });
+    });
+
+    // In Kubernetes the kubelet is the supervisor `npm start` is on one machine (docs/operations.md):
+    // it restarts a container that exits or fails liveness, with its own capped backoff.
+    it('is restarted by the kubelet: restartPolicy Always, a startup probe on /healthz before liveness starts', () => {
+      const port = Number(one<IConfigMap>('ConfigMap', CONFIG_MAP).data?.PORT);
+      expect(deployment().spec!.template.spec!.restartPolicy ?? 'Always').toBe('Always');
+      const startup = container().startupProbe;
+      expect(probeGet(startup, container())).toEqual({ path: '/healthz', port });
+      // Boot (config, connections, stream checks) gets at least 30 s before liveness may kill it.
+      expect((startup?.periodSeconds ?? 10) * (startup?.failureThreshold ?? 3)).toBeGreaterThanOrEqual(30);
+      // Liveness is process health only: a dependency outage (/readyz false) must not restart every pod.
+      expect(container().livenessProbe?.httpGet?.path).not.toBe('/readyz');
+      expect(container().livenessProbe?.failureThreshold ?? 3).toBeGreaterThanOrEqual(2);
     });
 
     it('requests and limits cpu and memory, requests within limits', () => {
@@ -505,22 +544,54 @@ describe('deploy/k8s manifests', () => {
   describe('NATS JetStream', () => {
     const statefulSet = () => one<IStatefulSet>('StatefulSet', 'nats');
     const container = () => onlyContainer(statefulSet().spec!.template);
-    const conf = () => {
-      const text = one<IConfigMap>('ConfigMap', 'nats-config').data?.['nats.conf'] ?? '';
-      return text.replace(/(^|\s)(#|\/\/).*$/gm, '$1');
-    };
+    const rawConf = () => one<IConfigMap>('ConfigMap', 'nats-config').data?.['nats.conf'] ?? '';
+    const conf = () => rawConf().replace(/(^|\s)(#|\/\/).*$/gm, '$1');
     const replicas = () => statefulSet().spec!.replicas!;
+    /** The exact server version the image tag names: `nats:2.9.10-alpine3.17` -> 2.9.10. */
+    const pinned = () => {
+      const match = /^nats:(\d+)\.(\d+)\.(\d+)(-[a-z0-9.]+)?$/.exec(container().image ?? '');
+      if (!match) throw new Error(`the NATS image must name an exact server version (nats:<major>.<minor>.<patch>[-variant]), not ${container().image}`);
+      return { version: `${match[1]}.${match[2]}.${match[3]}`, major: Number(match[1]), minor: Number(match[2]) };
+    };
+    const local = localNatsServer();
+    const withLocalServer = local ? it : it.skip;
+    const skipped = local ? '' : ' (skipped: no nats-server on this machine; apt-get install nats-server)';
 
-    it('runs 3 replicas of nats:2.10-alpine, started in parallel', () => {
+    it('runs 3 replicas of an exact nats-server version, started in parallel', () => {
       expect(replicas()).toBe(3);
-      expect(container().image).toBe('nats:2.10-alpine');
+      expect(pinned().version).toBe('2.9.10');
+      expect(statefulSet().metadata?.labels?.['app.kubernetes.io/version']).toBe(pinned().version);
       expect(statefulSet().spec?.podManagementPolicy).toBe('Parallel');
     });
 
-    it('nats.conf enables JetStream file storage with sync_interval: always', () => {
+    withLocalServer(`the local nats-server has the major.minor the manifest pins, so the config test below speaks for the deployed server${skipped}`, () => {
+      expect(`${local!.major}.${local!.minor}`).toBe(`${pinned().major}.${pinned().minor}`);
+    });
+
+    withLocalServer(`nats.conf passes \`nats-server -c nats.conf -t\` with POD_NAME set as the downward API sets it${skipped}`, () => {
+      expect(`${local!.major}.${local!.minor}`).toBe(`${pinned().major}.${pinned().minor}`);
+      const result = natsConfigTest(rawConf(), { POD_NAME: 'nats-0' });
+      expect(result).toEqual({ ok: true, output: expect.stringContaining('is valid') });
+    });
+
+    withLocalServer(`the config test refuses a setting this version does not know (so it can fail)${skipped}`, () => {
+      const withSync = rawConf().replace(/^(\s*)jetstream\s*\{/m, '$1jetstream {\n$1  sync_interval: always');
+      expect(withSync).not.toBe(rawConf());
+      const result = natsConfigTest(withSync, { POD_NAME: 'nats-0' });
+      if (local!.major === 2 && local!.minor < 10) expect(result).toEqual({ ok: false, output: expect.stringContaining('unknown field "sync_interval"') });
+      expect(natsConfigTest('jetstream { no_such_setting: 1 }').ok).toBe(false);
+    });
+
+    withLocalServer(`the nats.conf \`npm start\` writes for a local server passes the same config test${skipped}`, () => {
+      const result = natsConfigTest(localNatsConfig({ port: 4222, storeDir: path.join(tmpdir(), 'trigrun nats "store"') }));
+      expect(result).toEqual({ ok: true, output: expect.stringContaining('is valid') });
+    });
+
+    it('nats.conf enables JetStream file storage, with no fsync setting 2.9 would refuse', () => {
       const jetstream = natsBlock(conf(), 'jetstream');
       expect(jetstream).toBeDefined();
-      expect(natsValue(jetstream!, '(?:sync|sync_interval)')).toBe('always');
+      // 2.9's fsync policy is built in (every 2 minutes); docs/operations.md says what that means.
+      if (pinned().major === 2 && pinned().minor < 10) expect(natsValue(jetstream!, '(?:sync|sync_interval)')).toBeUndefined();
       expect(natsValue(jetstream!, '(?:store|store_dir|storedir)')).toBeDefined();
       expect(quantity(natsValue(jetstream!, 'max_file_store')?.replace(/B$/i, ''))).toBeGreaterThan(0);
     });

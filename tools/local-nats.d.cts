@@ -1,0 +1,1 @@
+export declare function localNatsConfig(opts: { port: number; storeDir: string }): string;
