@@ -183,7 +183,10 @@ function ensureRedis() {
     urlVar: 'TRIGRUN_REDIS_URL',
     defaultUrl: 'redis://127.0.0.1:6379',
     binary: 'redis-server',
-    args: (port, dir) => ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '60 1'],
+    // No persistence: Redis holds only caches and counters. A Redis restarted from a snapshot
+    // would bring back credential-cache entries deleted after it (a revoked token, for the rest of
+    // the entry's 60 s) without the guards that the revoke moved (docs/authentication.md).
+    args: (port, dir) => ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no'],
   });
 }
 
