@@ -91,6 +91,14 @@ export interface ConsumerRunnerOptions {
   readonly logger: { error(message: string, meta?: object): void; warn(message: string, meta?: object): void };
   /** Subject on which a terminated (poison) message is recorded, with its reason, before it is dropped. */
   readonly deadLetterSubject?: string;
+  /**
+   * Declares the stream and durable again (the service's topology). Called before subscribing
+   * anew when the subscription ended under the runner: the durable was deleted, or a broker that
+   * lost its state came back without it.
+   */
+  readonly recover?: () => Promise<void>;
+  /** Delay between attempts to subscribe again, doubling from `min` to `max` (default 500 ms to 15 s). */
+  readonly recoverDelayMs?: { readonly min: number; readonly max: number };
 }
 
 /** Redelivery delay after a handler threw: grows with each delivery, capped at a minute. */
@@ -139,8 +147,7 @@ export class ConsumerRunner {
   }
 
   async start(): Promise<void> {
-    const consumer = await this.opts.js.consumers.get(this.opts.stream, this.opts.durable);
-    this.messages = await consumer.consume({ max_messages: Math.max(this.opts.concurrency, 16) });
+    this.messages = await this.subscribe();
     if (this.admission) {
       const admission = this.admission;
       // Buffered messages are unacked like those in flight: without progress acks the server would
@@ -174,7 +181,56 @@ export class ConsumerRunner {
     return Math.max(500, Math.floor(this.opts.ackWaitMs / 3));
   }
 
-  private async run(messages: ConsumerMessages): Promise<void> {
+  /**
+   * A pull subscription that ends instead of waiting when its durable or stream is missing
+   * (nats.js would otherwise wait, silently, for someone to recreate them: nobody would).
+   */
+  private async subscribe(): Promise<ConsumerMessages> {
+    const consumer = await this.opts.js.consumers.get(this.opts.stream, this.opts.durable);
+    return consumer.consume({ max_messages: Math.max(this.opts.concurrency, 16), abort_on_missing_resource: true });
+  }
+
+  /**
+   * Consumes until stop(). A subscription that ends any other way (its durable deleted, a status
+   * error, heartbeats missed) is opened again, after declaring the topology again, with backoff:
+   * returning would leave the service up, ready, and deaf. Messages held from the old
+   * subscription stay valid: their acks go by reply subject, not through the pull.
+   */
+  private async run(first: ConsumerMessages): Promise<void> {
+    const { min, max } = this.opts.recoverDelayMs ?? { min: 500, max: 15_000 };
+    let messages = first;
+    let wait = min;
+    for (;;) {
+      let ended: unknown = null;
+      try {
+        await this.consumeFrom(messages);
+      } catch (error) {
+        ended = error;
+      }
+      if (this.stopping) return;
+      for (;;) {
+        this.opts.logger.warn(`${this.opts.durable}: subscription ended; subscribing again in ${wait} ms`, { cause: ended instanceof Error ? ended.message : 'the iterator closed' });
+        await delay(wait);
+        wait = Math.min(max, wait * 2);
+        if (this.stopping) return;
+        try {
+          await this.opts.recover?.();
+          messages = await this.subscribe();
+          this.messages = messages;
+          break;
+        } catch (error) {
+          ended = error;
+        }
+      }
+      if (this.stopping) {
+        await messages.close().catch(() => undefined);
+        return;
+      }
+      wait = min;
+    }
+  }
+
+  private async consumeFrom(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
       if (this.stopping) {
         // A second delivery of one still in flight here is left to the handler that holds it.

@@ -59,6 +59,8 @@ export abstract class HostedConsumer implements OnApplicationBootstrap, BeforeAp
       handler: (msg, ctx) => this.handle(msg, ctx),
       deadLetterSubject: this.options.deadLetterSubject,
       fairness: this.options.fairness,
+      // A subscription that ends under the runner declares the topology again first.
+      recover: () => this.prepare(),
       batch: this.options.batchSize ? { maxBatch: this.options.batchSize, handler: (deliveries) => this.handleBatch(deliveries) } : undefined,
       logger: {
         error: (message, meta) => this.logger.error(message, meta),
