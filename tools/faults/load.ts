@@ -5,17 +5,23 @@ import type { RequestKind, SentRequest } from './verdict';
 /** The local target every execution calls: `POST /t/<execution_id>`, answered 200 at once, counted per execution. */
 export interface Target {
   readonly url: string;
-  readonly received: Map<string, number>;
+  /** arrival times (ms since the epoch) of the requests for each execution id */
+  readonly received: Map<string, number[]>;
   close(): Promise<void>;
 }
 
-export async function startTarget(): Promise<Target> {
-  const received = new Map<string, number>();
+/**
+ * `delayMs`: each answer waits a random 0..delayMs, as a real target's would, so that at any
+ * moment some executions are between sending their request and recording its attempt: the
+ * window in which a broker restart stranded executions (issue 10). An instant target hides it.
+ */
+export async function startTarget(delayMs: number): Promise<Target> {
+  const received = new Map<string, number[]>();
   const server: Server = createServer((req, res) => {
     const id = /^\/t\/([^/?]+)/.exec(req.url ?? '')?.[1];
-    if (id) received.set(id, (received.get(id) ?? 0) + 1);
+    if (id) received.set(id, [...(received.get(id) ?? []), Date.now()]);
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
+    req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), Math.random() * delayMs));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -16,6 +16,8 @@
  *   --rounds N          rounds per fault kind (full mode: 3)
  *   --faults a,b        only these fault kinds
  *   --rate R            requests per second (50)
+ *   --target-delay MS   the target answers after a random 0..MS (500)
+ *   --bound S           an acknowledged execution must be terminal within S seconds of its acknowledgement (90: three ack waits)
  *   --launcher          run the services under `tools/start.mjs` and expect it to restart a killed
  *                       service (use once the launcher supervises); by default the test restarts them
  *   --keep-logs DIR     copy every process's log to DIR (they are copied to .trigrun/fault-logs/ on failure anyway)
@@ -56,13 +58,14 @@ interface Options {
   rounds: number;
   rate: number;
   boundS: number;
+  targetDelayMs: number;
   launcher: boolean;
   keepLogs: string | null;
   short: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { faults: ALL_FAULTS, rounds: 3, rate: 50, boundS: 60, launcher: false, keepLogs: null, short: false };
+  const o: Options = { faults: ALL_FAULTS, rounds: 3, rate: 50, boundS: 90, targetDelayMs: 500, launcher: false, keepLogs: null, short: false };
   let rounds: number | null = null;
   let faults: string[] | null = null;
   for (let i = 0; i < argv.length; i++) {
@@ -73,6 +76,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--rounds') rounds = Number(value());
     else if (flag === '--rate') o.rate = Number(value());
     else if (flag === '--bound') o.boundS = Number(value());
+    else if (flag === '--target-delay') o.targetDelayMs = Number(value());
     else if (flag === '--keep-logs') o.keepLogs = path.resolve(value());
     else if (flag === '--faults') faults = value().split(',').filter(Boolean);
     else throw new Error(`unknown argument ${argv[i]} (see tools/faults/run.ts)`);
@@ -85,7 +89,9 @@ function parseArgs(argv: string[]): Options {
   if (rounds !== null) o.rounds = rounds;
   const unknown = o.faults.filter((f) => !ALL_FAULTS.includes(f));
   if (unknown.length) throw new Error(`unknown fault ${unknown.join(', ')}; known: ${ALL_FAULTS.join(', ')}`);
-  if (!(o.rounds >= 1 && o.rounds <= 20) || !(o.rate > 0 && o.rate <= 500) || !(o.boundS > 0)) throw new Error('--rounds 1-20, --rate 1-500, --bound > 0');
+  if (!(o.rounds >= 1 && o.rounds <= 20) || !(o.rate > 0 && o.rate <= 500) || !(o.boundS > 0) || !(o.targetDelayMs >= 0 && o.targetDelayMs <= 10_000)) {
+    throw new Error('--rounds 1-20, --rate 1-500, --bound > 0, --target-delay 0-10000');
+  }
   return o;
 }
 
@@ -174,7 +180,8 @@ class Run {
       TRIGRUN_OUTBOUND_ALLOWLIST: '127.0.0.1/32,localhost',
       TRIGRUN_JWT_SECRET: randomBytes(32).toString('base64url'),
       TRIGRUN_MASTER_KEY: randomBytes(32).toString('base64'),
-      TRIGRUN_ACK_WAIT_MS: '5000',
+      // The ack wait stays the shipped default (30 s), as an operator's `npm start` has it: a shorter
+      // one (the e2e harness's 5 s) redelivers sooner and hid the stuck executions of issue 10.
       TRIGRUN_SHUTDOWN_GRACE_MS: '3000',
       TRIGRUN_PRETTY_LOGS: 'false',
       TRIGRUN_LOG_LEVEL: process.env.TRIGRUN_LOG_LEVEL ?? 'warn',
@@ -361,14 +368,14 @@ async function readExecutions(dbUrl: string): Promise<ExecutionRow[]> {
 async function main(o: Options, run: Run): Promise<number> {
   const started = Date.now();
   const plan = Array.from({ length: o.rounds }, (_, r) => o.faults.map((fault) => ({ fault, round: r + 1 }))).flat();
-  log(`${o.short ? 'short' : 'full'} mode: ${plan.length} faults (${o.faults.join(', ')} × ${o.rounds}), ${o.rate} requests/s, bound ${o.boundS} s, services ${o.launcher ? 'supervised by tools/start.mjs' : 'restarted by this test'}`);
+  log(`${o.short ? 'short' : 'full'} mode: ${plan.length} faults (${o.faults.join(', ')} × ${o.rounds}), ${o.rate} requests/s, bound ${o.boundS} s, target delay 0-${o.targetDelayMs} ms, services ${o.launcher ? 'supervised by tools/start.mjs' : 'restarted by this test'}`);
   if (!existsSync(path.join(root, 'dist/tools/setup.js'))) throw new Error('dist/ is missing: run node tools/build.mjs first (npm run test:faults does)');
   await run.startInfra();
   await run.startServices();
   const base = `http://127.0.0.1:${run.servicePort}`;
   log(`platform up at ${base} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
-  run.target = await startTarget();
+  run.target = await startTarget(o.targetDelayMs);
   const signup = await call(base, 'POST', '/v1/auth/signup', undefined, { name: 'faults', email: `faults-${Date.now()}@example.test`, password: 'fault injection', workspace_name: 'faults', timezone: 'UTC' });
   if (signup.status !== 201) throw new Error(`signup: ${signup.status} ${JSON.stringify(signup.body)}`);
   const apiToken = await call(base, 'POST', '/v1/api-tokens', field(signup.body, 'token'), { name: 'faults' });

@@ -17,7 +17,7 @@ function input(over: Partial<VerdictInput>): VerdictInput {
 
 describe('verdict of a fault run', () => {
   it('passes an acknowledged create with exactly one terminal execution whose request arrived', () => {
-    const v = verdict(input({ requests: [req({ rid: 'a' })], executions: [done('e1', 'job-a')], received: new Map([['e1', 1]]) }));
+    const v = verdict(input({ requests: [req({ rid: 'a' })], executions: [done('e1', 'job-a')], received: new Map([['e1', [T0 + 100]]]) }));
     expect(v).toMatchObject({ acknowledged: 1, lost: 0, stuck: 0, duplicate: 0, problems: [] });
   });
 
@@ -33,7 +33,7 @@ describe('verdict of a fault run', () => {
   });
 
   it('counts a 2xx that named no id as lost: it cannot be checked', () => {
-    const v = verdict(input({ requests: [req({ rid: 'a', id: null })], executions: [done('e1', 'job-a')], received: new Map([['e1', 1]]) }));
+    const v = verdict(input({ requests: [req({ rid: 'a', id: null })], executions: [done('e1', 'job-a')], received: new Map([['e1', [T0 + 100]]]) }));
     expect(v.lost).toBe(1);
   });
 
@@ -46,8 +46,8 @@ describe('verdict of a fault run', () => {
           done('e2', 'job-b', T0 + 50 + 60_001),
         ],
         received: new Map([
-          ['e1', 1],
-          ['e2', 1],
+          ['e1', [T0 + 100]],
+          ['e2', [T0 + 100]],
         ]),
       }),
     );
@@ -56,13 +56,13 @@ describe('verdict of a fault run', () => {
   });
 
   it('counts a second execution of a created one_time job as a duplicate', () => {
-    const v = verdict(input({ requests: [req({ rid: 'a' })], executions: [done('e1', 'job-a'), done('e2', 'job-a')], received: new Map([['e1', 1], ['e2', 1]]) }));
+    const v = verdict(input({ requests: [req({ rid: 'a' })], executions: [done('e1', 'job-a'), done('e2', 'job-a')], received: new Map([['e1', [T0 + 100]], ['e2', [T0 + 100]]]) }));
     expect(v.duplicate).toBe(1);
   });
 
-  it('counts redelivered requests without failing on them', () => {
-    const v = verdict(input({ requests: [req({ rid: 'a' })], executions: [done('e1', 'job-a')], received: new Map([['e1', 3]]) }));
-    expect(v.rounds[0].redelivered).toBe(1);
+  it('counts redelivered requests without failing on them, in the round in which the repeat came', () => {
+    const v = verdict(input({ requests: [req({ rid: 'a' })], executions: [done('e1', 'job-a')], received: new Map([['e1', [T0 + 100, T0 + 12_000, T0 + 13_000]]]) }));
+    expect(v.rounds.map((r) => r.redelivered)).toEqual([0, 1]);
     expect(v.lost + v.stuck + v.duplicate).toBe(0);
   });
 
@@ -70,7 +70,7 @@ describe('verdict of a fault run', () => {
     const runNow = (rid: string, over: Partial<SentRequest> = {}) => req({ rid, kind: 'run-now', status: 202, id: `x-${rid}`, jobId: 'wf', ...over });
     const named = [runNow('a'), runNow('b', { status: 503, id: null, code: 'unavailable' })];
     const executions = [done('x-a', 'wf'), done('x-orphan', 'wf')];
-    const received = new Map([['x-a', 1], ['x-orphan', 1]]);
+    const received = new Map([['x-a', [T0 + 100]], ['x-orphan', [T0 + 100]]]);
     expect(verdict(input({ requests: named, executions, received })).duplicate).toBe(0);
     expect(verdict(input({ requests: named, executions: [...executions, done('x-more', 'wf')], received })).duplicate).toBe(1);
     expect(verdict(input({ requests: [runNow('a')], executions: [], received })).lost).toBe(1);
@@ -78,7 +78,7 @@ describe('verdict of a fault run', () => {
 
   it('puts a request in the round in which its answer came', () => {
     const failedByKill = req({ rid: 'a', sentAt: T0 + 9_000, doneAt: T0 + 19_000, status: 500, id: null, code: 'internal' });
-    const v = verdict(input({ requests: [req({ rid: 'b' }), failedByKill], executions: [done('e1', 'job-b')], received: new Map([['e1', 1]]) }));
+    const v = verdict(input({ requests: [req({ rid: 'b' }), failedByKill], executions: [done('e1', 'job-b')], received: new Map([['e1', [T0 + 100]]]) }));
     expect(v.rounds.map((r) => [r.fault, r.sent, r.http500])).toEqual([
       ['none (baseline)', 1, 0],
       ['nats-server', 1, 1],

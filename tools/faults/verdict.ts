@@ -127,8 +127,8 @@ export interface VerdictInput {
   readonly rounds: readonly Round[];
   readonly requests: readonly SentRequest[];
   readonly executions: readonly ExecutionRow[];
-  /** how many requests the target received for each execution id */
-  readonly received: ReadonlyMap<string, number>;
+  /** arrival times of the requests the target received, per execution id */
+  readonly received: ReadonlyMap<string, readonly number[]>;
   /** how long after its acknowledgement an execution must be terminal */
   readonly boundMs: number;
   /** job ids of the run-now workflows, whose executions are matched to run-now answers */
@@ -144,7 +144,9 @@ export interface VerdictInput {
  *  - stuck: the execution is not terminal, or became terminal later than boundMs after the ack.
  *  - lost also: the execution succeeded but the target never received its request.
  *  - redelivered: the target received more than one request for it (max_attempts is 1; at-least-once
- *    delivery allows this, so it is counted, not failed).
+ *    delivery allows this, so it is counted, not failed), in the round in which the second one came.
+ *  - lost, stuck, failed and duplicate count in the round of the acknowledgement; the problem lines
+ *    say how far the acknowledgement was from the nearest kill.
  */
 export function verdict(input: VerdictInput): Verdict {
   const { rounds, requests, executions, received, boundMs, workflowJobIds } = input;
@@ -158,7 +160,9 @@ export function verdict(input: VerdictInput): Verdict {
   }
   const problems: string[] = [];
   const acked = requests.filter(isAck);
-  const outcome = new Map<string, { lost: boolean; stuck: boolean; duplicate: number; redelivered: boolean; failed: boolean }>();
+  const outcome = new Map<string, { lost: boolean; stuck: boolean; duplicate: number; failed: boolean }>();
+  // A redelivery belongs to the round in which the repeated request arrived: the fault that caused it.
+  const redeliveredIn = new Map<number, number>();
   for (const r of acked) {
     let execution: ExecutionRow | undefined;
     let duplicate = 0;
@@ -170,7 +174,12 @@ export function verdict(input: VerdictInput): Verdict {
     } else {
       execution = r.id ? byId.get(r.id) : undefined;
     }
-    const hits = execution ? (received.get(execution.id) ?? 0) : 0;
+    const arrivals = execution ? (received.get(execution.id) ?? []) : [];
+    const hits = arrivals.length;
+    if (hits > 1) {
+      const round = roundAt(rounds, arrivals[1]);
+      redeliveredIn.set(round, (redeliveredIn.get(round) ?? 0) + 1);
+    }
     const lost = !execution || (execution.status === 'succeeded' && hits === 0);
     const stuck = !!execution && (!TERMINAL.has(execution.status) || execution.finishedAt === null || execution.finishedAt - r.doneAt > boundMs);
     const when = `acked ${nearestKill(rounds, r.doneAt)}`;
@@ -180,7 +189,7 @@ export function verdict(input: VerdictInput): Verdict {
       const late = execution.finishedAt === null ? 'never finished' : `finished ${((execution.finishedAt - r.doneAt) / 1000).toFixed(1)} s after the ack`;
       problems.push(`stuck: execution ${execution.id} (${r.kind} ${r.rid}) is ${execution.status}, ${late}; ${when}, target received ${hits}`);
     }
-    outcome.set(r.rid, { lost, stuck, duplicate, redelivered: hits > 1, failed: execution?.status === 'failed' });
+    outcome.set(r.rid, { lost, stuck, duplicate, failed: execution?.status === 'failed' });
   }
 
   // run-now: executions of the workflows that no 2xx named, against the run-nows that may have made them.
@@ -212,7 +221,7 @@ export function verdict(input: VerdictInput): Verdict {
       http4xx: mine.filter((r) => r.status !== null && r.status >= 400 && r.status < 500).length,
       refused: mine.filter((r) => r.failure === 'connection').length,
       timedOut: mine.filter((r) => r.failure === 'timeout').length,
-      redelivered: count((o) => o.redelivered),
+      redelivered: redeliveredIn.get(index) ?? 0,
       recoveryS: round.killedAt === null ? null : recoverySeconds(mine, round.killedAt),
       maxLatencyS: mine.length ? Math.max(...mine.map((r) => r.doneAt - r.sentAt)) / 1000 : 0,
       failed: count((o) => o.failed),
