@@ -91,9 +91,11 @@ export class Managed {
     this.log.write(`--- started pid ${child.pid} at ${new Date().toISOString()}\n`);
     child.stdout!.pipe(this.log, { end: false });
     child.stderr!.pipe(this.log, { end: false });
+    // An exit while starting is start()'s failure to report (its caller retries), not a crash.
+    let starting = true;
     child.once('exit', (code, signal) => {
       this.log.write(`--- pid ${child.pid} exited (${signal ?? `code ${code}`}) at ${new Date().toISOString()}\n`);
-      if (!this.expectingExit && this.child === child) {
+      if (!this.expectingExit && !starting && this.child === child) {
         this.crashes++;
         this.onCrash?.(this.spec.name, signal ?? `code ${code}`);
       }
@@ -102,10 +104,19 @@ export class Managed {
       child.once('spawn', resolve);
       child.once('error', reject);
     });
-    await waitUntil(this.spec.name, async () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${this.spec.name} exited while starting (see its log)`);
-      return this.spec.ready();
-    }, this.spec.readyTimeoutMs ?? 60_000);
+    try {
+      await waitUntil(this.spec.name, async () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${this.spec.name} exited while starting (see its log)`);
+        return this.spec.ready();
+      }, this.spec.readyTimeoutMs ?? 60_000);
+    } catch (error) {
+      // Not ready in time: stop it, so a retry never runs two of them on one port and data folder.
+      this.expectingExit = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      throw error;
+    } finally {
+      starting = false;
+    }
   }
 
   /** SIGKILL by pid; resolves once the process is gone. */

@@ -32,7 +32,7 @@ import { ROOMY_LIMITS, SERVICES } from '../harness.cjs';
 import { table } from '../bench/common';
 import { call, field, Load, startTarget, type Target } from './load';
 import { freePorts, initCluster, Managed, postgresBinDir, postgresUser, reachable, sleep, waitUntil } from './processes';
-import { type ExecutionRow, isAck, type Round, summaryLine, TERMINAL, verdict } from './verdict';
+import { type ExecutionRow, isAck, type Round, SLOW_MS, summaryLine, TERMINAL, verdict } from './verdict';
 
 const INFRA = ['nats-server', 'postgres', 'redis-server'] as const;
 const ALL_FAULTS = [...SERVICES, ...INFRA];
@@ -45,6 +45,7 @@ const SETTLE_MS = 5000;
 /** how long the platform may take to be ready again after a process is back */
 const READY_TIMEOUT_MS = 60_000;
 const CLIENT_TIMEOUT_MS = 15_000;
+const CALM_TIMEOUT_MS = 30_000;
 const WORKFLOW_JOBS = 10;
 
 function findRoot(dir: string): string {
@@ -365,6 +366,18 @@ async function readExecutions(dbUrl: string): Promise<ExecutionRow[]> {
   }
 }
 
+/** True once every answer of the last 2 s was a 2xx within SLOW_MS (and there were some). */
+async function waitCalm(load: Load): Promise<boolean> {
+  const deadline = Date.now() + CALM_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const since = Date.now() - 2000;
+    const recent = load.requests.filter((r) => r.doneAt >= since);
+    if (recent.length > 0 && recent.every((r) => isAck(r) && r.doneAt - r.sentAt <= SLOW_MS)) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
 async function main(o: Options, run: Run): Promise<number> {
   const started = Date.now();
   const plan = Array.from({ length: o.rounds }, (_, r) => o.faults.map((fault) => ({ fault, round: r + 1 }))).flat();
@@ -406,6 +419,10 @@ async function main(o: Options, run: Run): Promise<number> {
     entry.killedAt = killedAt;
     log(`${fault} round ${round}: killed pid ${pid}, back after ${((Date.now() - killedAt) / 1000).toFixed(1)} s${ready ? '' : `; NOT all services ready within ${READY_TIMEOUT_MS / 1000} s`}`);
     await sleep(SETTLE_MS);
+    // Rounds stay apart: the next kill waits until the API answers normally again (a gateway
+    // that restarted catches up on its projection first), at most CALM_TIMEOUT_MS.
+    const calm = await waitCalm(run.load);
+    if (!calm) log(`${fault} round ${round}: the API was still disturbed ${CALM_TIMEOUT_MS / 1000} s after the settle time; going on`);
     entry.crashes = run.crashes() - crashesBefore;
   }
   await run.load.stop();

@@ -60,9 +60,12 @@ describe('verdict of a fault run', () => {
     expect(v.duplicate).toBe(1);
   });
 
-  it('counts redelivered requests without failing on them, in the round in which the repeat came', () => {
-    const v = verdict(input({ requests: [req({ rid: 'a' })], executions: [done('e1', 'job-a')], received: new Map([['e1', [T0 + 100, T0 + 12_000, T0 + 13_000]]]) }));
-    expect(v.rounds.map((r) => r.redelivered)).toEqual([0, 1]);
+  it('counts redelivered requests without failing on them, in the round whose kill interrupted them', () => {
+    const three: Round[] = [...rounds, { fault: 'postgres', round: 1, killedAt: T0 + 20_000, crashes: 0 }];
+    const received = new Map([['e1', [T0 + 9_500, T0 + 40_000, T0 + 41_000]]]);
+    const v = verdict(input({ rounds: three, requests: [req({ rid: 'a' })], executions: [done('e1', 'job-a')], received }));
+    // Sent 0.5 s before the nats-server kill, repeated an ack wait later, during the postgres round.
+    expect(v.rounds.map((r) => r.redelivered)).toEqual([0, 1, 0]);
     expect(v.lost + v.stuck + v.duplicate).toBe(0);
   });
 

@@ -98,6 +98,19 @@ export function roundAt(rounds: readonly Round[], at: number): number {
   return index;
 }
 
+/** How long before a kill a request may have arrived at the target and still be in flight (the target's delay, the append). */
+export const IN_FLIGHT_MS = 1000;
+
+/**
+ * The round whose kill interrupted an execution that sent its request at `first` and again at
+ * `repeat`: the first kill after `first` (less IN_FLIGHT_MS) and not after the repeat. A repeat
+ * comes an ack wait (30 s) after the kill, rounds later, so the round it arrives in says nothing.
+ */
+export function interruptedBy(rounds: readonly Round[], first: number, repeat: number): number {
+  const index = rounds.findIndex((r) => r.killedAt !== null && r.killedAt >= first - IN_FLIGHT_MS && r.killedAt <= repeat);
+  return index >= 0 ? index : roundAt(rounds, repeat);
+}
+
 /** "1.2 s after the nats-server kill (round 1)": where a moment sits against the nearest kill, for the log. */
 function nearestKill(rounds: readonly Round[], at: number): string {
   const kills = rounds.filter((r) => r.killedAt !== null);
@@ -144,7 +157,7 @@ export interface VerdictInput {
  *  - stuck: the execution is not terminal, or became terminal later than boundMs after the ack.
  *  - lost also: the execution succeeded but the target never received its request.
  *  - redelivered: the target received more than one request for it (max_attempts is 1; at-least-once
- *    delivery allows this, so it is counted, not failed), in the round in which the second one came.
+ *    delivery allows this, so it is counted, not failed), in the round whose kill interrupted it.
  *  - lost, stuck, failed and duplicate count in the round of the acknowledgement; the problem lines
  *    say how far the acknowledgement was from the nearest kill.
  */
@@ -177,7 +190,7 @@ export function verdict(input: VerdictInput): Verdict {
     const arrivals = execution ? (received.get(execution.id) ?? []) : [];
     const hits = arrivals.length;
     if (hits > 1) {
-      const round = roundAt(rounds, arrivals[1]);
+      const round = interruptedBy(rounds, arrivals[0], arrivals[1]);
       redeliveredIn.set(round, (redeliveredIn.get(round) ?? 0) + 1);
     }
     const lost = !execution || (execution.status === 'succeeded' && hits === 0);
