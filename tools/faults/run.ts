@@ -429,16 +429,15 @@ async function main(o: Options, run: Run): Promise<number> {
   const requests = run.load.requests;
   log(`load stopped: ${requests.length} requests sent, ${run.load.skipped} skipped (over ${1000} in flight)`);
 
-  // Every acknowledged execution gets until bound after its acknowledgement to be terminal.
+  // Every acknowledged execution gets until bound after its acknowledgement to be terminal; so do
+  // the executions of requests that got no 2xx.
   const acked = requests.filter(isAck);
   const deadline = Math.max(Date.now(), ...acked.map((r) => r.doneAt)) + o.boundS * 1000;
   const wanted = (rows: ExecutionRow[]) => {
     const byJob = new Map(rows.map((e) => [e.jobId, e]));
     const byId = new Map(rows.map((e) => [e.id, e]));
-    return acked.filter((r) => {
-      const e = r.kind === 'create' ? byJob.get(r.id ?? '') : byId.get(r.id ?? '');
-      return !e || !TERMINAL.has(e.status);
-    }).length;
+    const missing = acked.filter((r) => !(r.kind === 'create' ? byJob.get(r.id ?? '') : byId.get(r.id ?? ''))).length;
+    return missing + rows.filter((e) => !TERMINAL.has(e.status)).length;
   };
   let executions = await readExecutions(run.dbUrl);
   while (wanted(executions) > 0 && Date.now() < deadline) {

@@ -55,6 +55,14 @@ describe('verdict of a fault run', () => {
     expect(v.lost).toBe(0);
   });
 
+  it('counts a stuck execution of a request that got no 2xx as stuck too, on the total', () => {
+    const failedCreate = req({ rid: 'a', status: 500, id: null, code: 'internal' });
+    const v = verdict(input({ requests: [failedCreate], executions: [{ id: 'e1', jobId: 'job-a', status: 'running', finishedAt: null }] }));
+    expect(v).toMatchObject({ acknowledged: 0, stuck: 1, unacknowledgedExecutions: 1 });
+    const ended = verdict(input({ requests: [failedCreate], executions: [done('e1', 'job-a')] }));
+    expect(ended.stuck).toBe(0);
+  });
+
   it('counts a second execution of a created one_time job as a duplicate', () => {
     const v = verdict(input({ requests: [req({ rid: 'a' })], executions: [done('e1', 'job-a'), done('e2', 'job-a')], received: new Map([['e1', [T0 + 100]], ['e2', [T0 + 100]]]) }));
     expect(v.duplicate).toBe(1);

@@ -154,7 +154,8 @@ export interface VerdictInput {
  *  - run-now: the execution the 202 named exists (else lost). Executions of the workflow jobs that
  *    no 2xx named are allowed up to the number of run-nows that got no 2xx (the server may have
  *    queued them before the answer failed); any beyond that are duplicates.
- *  - stuck: the execution is not terminal, or became terminal later than boundMs after the ack.
+ *  - stuck: the execution is not terminal, or became terminal later than boundMs after the ack;
+ *    also any execution nobody was told of (its request got no 2xx) that is not terminal.
  *  - lost also: the execution succeeded but the target never received its request.
  *  - redelivered: the target received more than one request for it (max_attempts is 1; at-least-once
  *    delivery allows this, so it is counted, not failed), in the round whose kill interrupted it.
@@ -212,7 +213,11 @@ export function verdict(input: VerdictInput): Verdict {
   const runNowDuplicates = Math.max(0, unnamed.length - ambiguousRunNows);
   if (runNowDuplicates) problems.push(`duplicate: ${unnamed.length} workflow executions no run-now answer named, but only ${ambiguousRunNows} run-nows went unanswered`);
   const createdJobs = new Set(acked.filter((r) => r.kind === 'create' && r.id).map((r) => r.id));
-  const unackedCreates = executions.filter((e) => !workflowJobIds.has(e.jobId) && !createdJobs.has(e.jobId)).length;
+  const unackedCreates = executions.filter((e) => !workflowJobIds.has(e.jobId) && !createdJobs.has(e.jobId));
+  // Nobody was told these exist, but a stuck execution is stuck all the same (it holds its job's
+  // slot and shows `running` forever): any not terminal at the end counts, on the total.
+  const strayStuck = [...unnamed, ...unackedCreates].filter((e) => !TERMINAL.has(e.status));
+  for (const e of strayStuck) problems.push(`stuck: execution ${e.id} of job ${e.jobId} (its request got no 2xx) is ${e.status}`);
 
   const figures: RoundFigures[] = rounds.map((round, index) => {
     const mine = requests.filter((r) => roundAt(rounds, r.doneAt) === index);
@@ -245,15 +250,16 @@ export function verdict(input: VerdictInput): Verdict {
       errors,
     };
   });
-  // Run-now duplicates cannot be tied to one request: they are counted on the total only.
+  // Run-now duplicates and stuck executions of unanswered requests cannot be tied to one
+  // acknowledged request: they are counted on the total only.
   const sum = (f: (r: RoundFigures) => number) => figures.reduce((n, r) => n + f(r), 0);
   return {
     rounds: figures,
     acknowledged: acked.length,
     lost: sum((r) => r.lost),
-    stuck: sum((r) => r.stuck),
+    stuck: sum((r) => r.stuck) + strayStuck.length,
     duplicate: sum((r) => r.duplicate) + runNowDuplicates,
-    unacknowledgedExecutions: unnamed.length + unackedCreates,
+    unacknowledgedExecutions: unnamed.length + unackedCreates.length,
     problems,
   };
 }
