@@ -21,7 +21,7 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'
 const isOutageSqlState = (code: string) => /^08[0-9A-Z]{3}$/.test(code) || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
 
 /** Messages of pg and knex that carry no code. */
-const PG_MESSAGES = [/^Connection terminated/, /not queryable/, /^Knex: Timeout acquiring a connection/, /timeout exceeded when trying to connect/];
+const PG_MESSAGES = [/Connection terminated/, /Connection ended unexpectedly/, /not queryable/, /Knex: Timeout acquiring a connection/, /timeout exceeded when trying to connect/];
 /** nats.js error names for a connection that is gone or a request nobody answered in time. */
 const NATS_NAMES = new Set(['TimeoutError', 'ClosedConnectionError', 'DrainingConnectionError', 'ConnectionError', 'NoResponders', 'NoRespondersError', 'JetStreamNotEnabled']);
 /** ioredis: a command given up after its retries, on a closed connection, or past commandTimeout. */
