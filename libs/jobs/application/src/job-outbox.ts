@@ -27,6 +27,8 @@ export type JobIntent =
       readonly workspaceId: string;
       readonly jobId: string;
       readonly job: JobSnapshot;
+      /** A scheduled slot's run (JobScheduler): held by the stream until then. */
+      readonly scheduledFor?: string | null;
       readonly now: string;
     }
   | {
@@ -74,21 +76,34 @@ export class JobOutbox {
     return String(row.id);
   }
 
+  /** Writes several entries in the caller's transaction, in one statement; returns their ids in order. */
+  async addMany(tx: EntityManager, entries: readonly { readonly jobId: string; readonly intent: JobIntent }[], now: Date): Promise<string[]> {
+    if (entries.length === 0) return [];
+    const rows = await tx.execute<{ id: string }[]>(
+      `insert into job_outbox (job_id, intent, created_at) values ${entries.map(() => '(?, ?::jsonb, ?)').join(', ')} returning id`,
+      entries.flatMap((e) => [e.jobId, JSON.stringify(e.intent), now]),
+    );
+    return rows.map((r) => String(r.id));
+  }
+
   /**
    * Carries out entry `id` now, if no earlier entry of its job is still pending and nobody holds
    * it. False when it was left to the relay (its broker call failed, or it had to wait its turn).
    */
   async dispatch(id: string): Promise<boolean> {
-    const claimed = await this.claim('o.id = ?', [id], 1);
-    if (claimed.length === 0) return false;
-    return this.carryOut(claimed[0]);
+    return (await this.dispatchMany([id])) === 1;
+  }
+
+  /** dispatch() for several entries at once (one claim, one removal); returns how many were done. */
+  async dispatchMany(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    // (An array binding is spread into a list by knex, hence `in (?, …)` rather than `= any(?)`.)
+    return this.carryOutAll(await this.claim(`o.id in (${ids.map(() => '?').join(', ')})`, [...ids], ids.length));
   }
 
   /** Carries out up to `limit` pending entries, the oldest of each job; returns how many were done. */
-  async relay(limit = 64): Promise<number> {
-    const claimed = await this.claim('true', [], limit);
-    const done = await Promise.all(claimed.map((row) => this.carryOut(row)));
-    return done.filter(Boolean).length;
+  async relay(limit = 256): Promise<number> {
+    return this.carryOutAll(await this.claim('true', [], limit));
   }
 
   /** Entries still to be carried out (the relay's backlog: 0 when the broker has been reachable). */
@@ -110,17 +125,33 @@ export class JobOutbox {
     );
   }
 
-  private async carryOut(row: OutboxRow): Promise<boolean> {
+  /** Carries the rows out in parallel (they are of different jobs); the plain ones are removed in one statement. */
+  private async carryOutAll(rows: readonly OutboxRow[]): Promise<number> {
+    const plain: string[] = [];
+    const failures: string[] = [];
+    const results = await Promise.all(rows.map((row) => this.carryOut(row, plain, failures)));
+    if (plain.length > 0) await this.orm.em.fork().execute(`delete from job_outbox where id in (${plain.map(() => '?').join(', ')})`, plain);
+    // One line per round, not per entry: during an outage every entry fails the same way.
+    if (failures.length > 0) this.logger.warn(`${failures.length} outbox entr${failures.length === 1 ? 'y' : 'ies'} not carried out yet (retried): ${failures[0]}`);
+    return results.filter(Boolean).length;
+  }
+
+  /** Performs one entry; an entry with no row fix is put on `plain` for removal by the caller. */
+  private async carryOut(row: OutboxRow, plain: string[], failures: string[]): Promise<boolean> {
     try {
       const fix = await this.perform(row.intent);
+      if (!fix) {
+        plain.push(row.id);
+        return true;
+      }
       await this.orm.em.fork().transactional(async (tx) => {
-        if (fix) await fix(tx);
+        await fix(tx);
         await tx.execute('delete from job_outbox where id = ?', [row.id]);
       });
       return true;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.logger.warn(`outbox entry ${row.id} of job ${row.job_id} not carried out yet: ${message}`);
+      failures.push(`entry ${row.id} of job ${row.job_id}: ${message}`);
       await this.orm.em
         .fork()
         .execute("update job_outbox set claimed_until = now() + (? * interval '1 millisecond'), last_error = ? where id = ?", [RETRY_AFTER_FAILURE_MS, message.slice(0, 500), row.id])
@@ -132,7 +163,7 @@ export class JobOutbox {
   /** The broker side of an intent; returns the row fix to commit with the entry's removal, if any. */
   private async perform(intent: JobIntent): Promise<((tx: EntityManager) => Promise<void>) | null> {
     if (intent.type === 'queue') {
-      await this.queue(intent.executionId, intent, intent.job, null, new Date(intent.now));
+      await this.queue(intent.executionId, intent, intent.job, intent.scheduledFor ?? null, new Date(intent.now));
       return null;
     }
     const { armed, replacement } = intent;
