@@ -2,8 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ACCOUNT_ENTITIES, ACCOUNTS_CONFIG, AccountsService, AuthGuard } from '@trigrun/accounts';
 import { ExecutionStore } from '@trigrun/execution-engine';
-import { JOB_ENTITIES, JobsService } from '@trigrun/jobs';
-import type { Messaging } from '@trigrun/messaging';
+import { JOB_ENTITIES, JobOutbox, JobOutboxRelay, JobsService } from '@trigrun/jobs';
+import { jetStreamManagerWithin, jetStreamWithin, type Messaging } from '@trigrun/messaging';
 import { MESSAGING, PlatformModule, REDIS } from '@trigrun/nest';
 import { RateLimits } from '@trigrun/rate-limits';
 import type { RedisClient } from '@trigrun/redis';
@@ -40,10 +40,13 @@ export class AppModule {
         {
           provide: ExecutionStore,
           inject: [MESSAGING],
-          useFactory: (messaging: Messaging) => new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE),
+          // Requests wait at most REQUEST_PATH_TIMEOUT_MS for a publish (docs/failure-behaviour.md).
+          useFactory: async (messaging: Messaging) => new ExecutionStore(jetStreamWithin(messaging), await jetStreamManagerWithin(messaging), config.TRIGRUN_NAMESPACE),
         },
         executionQueriesProvider(config),
         JobsService,
+        JobOutbox,
+        JobOutboxRelay,
         ...jobContextProviders,
         ...secretsProviders(config),
         ReadModelConsumer,

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ExecutionStore, Waitpoints } from '@trigrun/execution-engine';
-import type { Messaging } from '@trigrun/messaging';
+import { jetStreamManagerWithin, jetStreamWithin, type Messaging } from '@trigrun/messaging';
 import { MESSAGING, PlatformModule } from '@trigrun/nest';
 import { ApprovalsController } from './approvals.controller';
 import type { ServiceConfig } from './config';
@@ -28,7 +28,9 @@ export class AppModule {
         {
           provide: Waitpoints,
           inject: [MESSAGING],
-          useFactory: (messaging: Messaging) => new Waitpoints(new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE), () => new Date()),
+          // A resume or decision waits at most REQUEST_PATH_TIMEOUT_MS per JetStream call, then answers 503 (docs/failure-behaviour.md).
+          useFactory: async (messaging: Messaging) =>
+            new Waitpoints(new ExecutionStore(jetStreamWithin(messaging), await jetStreamManagerWithin(messaging), config.TRIGRUN_NAMESPACE), () => new Date()),
         },
       ],
     };

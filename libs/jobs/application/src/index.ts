@@ -2,6 +2,8 @@ import { JobSchema } from './job.entity';
 
 export * from './job.entity';
 export * from './jobs.service';
+export * from './job-outbox';
+export * from './job-outbox.relay';
 export * from './job-context.store';
 export * from './job-context.service';
 export const JOB_ENTITIES = [JobSchema];

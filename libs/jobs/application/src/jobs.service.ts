@@ -1,14 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { type EntityManager, LockMode, type MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '@trigrun/accounts';
 import type { ExecutionTrigger, JobKind, WithdrawalReason } from '@trigrun/execution-contracts';
 import { ExecutionStore, launchExecution } from '@trigrun/execution-engine';
 import { type ExecutionApi, project, toApi } from '@trigrun/execution-read-model';
 import { JOB_KINDS, type Problem, SUPPORTED_KINDS, normalizeJobFields, snapshotOf } from '@trigrun/job-domain';
-import { ApiError, InjectOrm } from '@trigrun/nest';
+import { isMessagingUp, type Messaging } from '@trigrun/messaging';
+import { ApiError, InjectMessaging, InjectOrm, OUTAGE_RETRY_AFTER_SECONDS } from '@trigrun/nest';
 import { type NormalizedSchedule, nextRunAt } from '@trigrun/scheduling-domain';
 import { decodeCursor, encodeCursor, executionIdForSlot, newId } from '@trigrun/util';
 import { Job, type JobApi, type JobState, jobView } from './job.entity';
+import { type JobIntent, JobOutbox } from './job-outbox';
 
 /** The job fields a client may send (already shape-checked by the DTO at the edge). */
 export interface JobInput {
@@ -36,12 +38,46 @@ export interface JobFilters {
   readonly kind?: string;
 }
 
+/** How long a change waits for a job row the scheduler holds while it fires the job (then 503: try again). */
+const ROW_LOCK_TIMEOUT_MS = 2_000;
+
+/**
+ * The jobs use cases. No database transaction here ever waits for the broker
+ * (docs/failure-behaviour.md): what a request must tell NATS is written to the outbox in the
+ * request's transaction and carried out after the commit (JobOutbox). A request that needs the
+ * broker while the connection knows it is away is refused at once (503), before anything changes.
+ */
 @Injectable()
 export class JobsService {
+  private readonly outbox: JobOutbox;
+
   constructor(
     @InjectOrm() private readonly orm: MikroORM,
     private readonly executions: ExecutionStore,
-  ) {}
+    @Optional() outbox?: JobOutbox,
+    @Optional() @InjectMessaging() private readonly messaging?: Messaging,
+  ) {
+    this.outbox = outbox ?? new JobOutbox(orm, executions);
+  }
+
+  /** Refuses, before anything changes, a request that needs the broker while the connection knows it is away. */
+  private requireBroker(): void {
+    if (this.messaging && !isMessagingUp(this.messaging)) {
+      throw ApiError.unavailable('The message broker is unavailable right now; nothing was changed, try again shortly', OUTAGE_RETRY_AFTER_SECONDS, {
+        dependency: 'nats',
+        retry_after_seconds: OUTAGE_RETRY_AFTER_SECONDS,
+      });
+    }
+  }
+
+  /**
+   * Carries out an outbox entry right after its commit, so a healthy broker sees the event within
+   * the request. When it cannot (the broker went away meanwhile) the request still succeeds: its
+   * change is committed and the entry is durable, and the relay carries it out once NATS is back.
+   */
+  private async settle(entry: string | null): Promise<void> {
+    if (entry) await this.outbox.dispatch(entry).catch(() => false);
+  }
 
   async create(principal: Principal, input: JobInput): Promise<JobApi> {
     const problems: Problem[] = [];
@@ -67,13 +103,16 @@ export class JobsService {
       updatedAt: now,
     } as Job);
     job.nextRunAt = state === 'active' ? nextSlot(job, now) : null;
-    // The job row and its first execution commit together: the execution's first event is
-    // stored before the row commits, and a failed publish rolls the row back.
-    await em.transactional(async (tx) => {
+    const launches = job.kind === 'one_time' && job.state === 'active';
+    if (launches) this.requireBroker();
+    // The job row and the entry that queues its run commit together (the outbox); the run is
+    // queued after the commit, by this request or, if the broker went away meanwhile, the relay.
+    const entry = await em.transactional(async (tx) => {
       tx.persist(job);
       await tx.flush();
-      if (job.kind === 'one_time' && job.state === 'active') await this.launchOnce(tx, job, now);
+      return launches ? this.launchOnce(tx, job, now) : null;
     });
+    await this.settle(entry);
     return jobView(job);
   }
 
@@ -121,7 +160,7 @@ export class JobsService {
       // armed with the old definition is armed again with the new one.
       const rearm = input.schedule === undefined;
       if (!rearm && job.state === 'active') job.nextRunAt = nextSlot(job, now);
-      return armed ? () => this.replaceArmed(job, armed, 'job_changed', now, rearm) : undefined;
+      return armed ? this.replaceArmed(job, armed, 'job_changed', now, rearm) : null;
     });
   }
 
@@ -130,7 +169,7 @@ export class JobsService {
       const armed = this.armedAhead(job, now);
       job.deletedAt = now;
       job.nextRunAt = null;
-      return armed ? () => this.replaceArmed(job, armed, 'job_deleted', now, false) : undefined;
+      return armed ? this.replaceArmed(job, armed, 'job_deleted', now, false) : null;
     });
   }
 
@@ -141,33 +180,38 @@ export class JobsService {
       job.state = 'paused';
       job.nextRunAt = null;
       job.updatedAt = now;
-      return armed ? () => this.replaceArmed(job, armed, 'job_paused', now, false) : undefined;
+      return armed ? this.replaceArmed(job, armed, 'job_paused', now, false) : null;
     });
   }
 
   /**
    * Applies `apply` to the job with its row locked, so the scheduler (which skips locked rows)
-   * cannot arm a run between reading and writing it. `apply` checks and changes the row only; the
-   * effects outside the database it returns run after the row's writes are flushed, still inside
-   * the lock's transaction: a request that fails in the database has then sent nothing, and one
-   * whose effect fails rolls the row back.
+   * cannot arm a run between reading and writing it. `apply` checks and changes the row only, and
+   * returns what the broker must be told (an outbox intent), written in the same transaction and
+   * carried out after the commit: a request that fails in the database has sent nothing and
+   * changed nothing, and no transaction waits for the broker.
    */
-  private async change(
-    principal: Principal,
-    id: string,
-    apply: (job: Job, now: Date) => Promise<(() => Promise<void>) | undefined>,
-  ): Promise<JobApi> {
-    return this.orm.em.fork().transactional(async (tx) => {
-      const job = await tx.findOne(Job, { id, workspaceId: principal.workspaceId, deletedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!job) throw ApiError.notFound('Job');
-      const effects = await apply(job, new Date());
-      await tx.flush();
-      if (effects) {
-        await effects();
+  private async change(principal: Principal, id: string, apply: (job: Job, now: Date) => Promise<JobIntent | null>): Promise<JobApi> {
+    const { view, entry } = await this.orm.em
+      .fork()
+      .transactional(async (tx) => {
+        // The scheduler holds a row it fires for as long as its publish takes: wait a bounded time.
+        await tx.execute(`set local lock_timeout = ${ROW_LOCK_TIMEOUT_MS}`);
+        const job = await tx.findOne(Job, { id, workspaceId: principal.workspaceId, deletedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (!job) throw ApiError.notFound('Job');
+        const now = new Date();
+        const intent = await apply(job, now);
         await tx.flush();
-      }
-      return jobView(job);
-    });
+        return { view: jobView(job), entry: intent ? await this.outbox.add(tx, job.id, intent, now) : null };
+      })
+      .catch((error: unknown) => {
+        if ((error as { code?: unknown }).code === '55P03') {
+          throw ApiError.unavailable('The job is being fired by the scheduler right now; nothing was changed, try again', 1, { retry_after_seconds: 1 });
+        }
+        throw error;
+      });
+    await this.settle(entry);
+    return view;
   }
 
   /** The run the scheduler armed ahead of the job's next slot (see JobScheduler), while that slot is still ahead. */
@@ -179,59 +223,34 @@ export class JobsService {
 
   /**
    * Takes back the run armed for `armed.slot` and, with `rearm`, arms that slot again with the job
-   * as it now is (a new execution id for the new revision, the same `scheduled_for`), recording
-   * the new run on the row. Runs after the row's other writes are flushed, inside the row lock.
-   *
-   * The new run is queued before the old one is withdrawn: if the withdrawal fails, the new run
-   * is taken back and the error rolls the row back, so the old run stays armed and the slot runs
-   * once, as it was. The one window left is the commit itself failing after both appends: the
-   * slot then runs once, with the new definition. Either way a failing request never makes a slot
-   * silently not run (a PATCH that failed in the database used to withdraw the run and lose it).
+   * as it now is (a new execution id for the new revision, the same `scheduled_for`). Changes the
+   * row as if both succeed and returns the intent that makes it so; the outbox carries it out after
+   * the commit, withdrawal first (see JobIntent): if the old run had already begun, the slot stays
+   * its own, nothing is queued and the row names it again. So a slot runs once — with the new
+   * definition if the withdrawal took, with the old one if the run had begun — and a failing
+   * request changes nothing and sends nothing.
    */
-  private async replaceArmed(job: Job, armed: ArmedRun, reason: WithdrawalReason, now: Date, rearm: boolean): Promise<void> {
-    job.armedExecutionId = null;
-    job.armedFor = null;
-    const replacement = rearm && job.state === 'active' ? await this.arm(job, armed.slot, now) : null;
-    let withdrawn: boolean;
-    try {
-      withdrawn = await this.withdraw(job, armed.executionId, reason, now);
-    } catch (error) {
-      if (replacement) await this.withdraw(job, replacement.executionId, reason, now).catch(() => undefined);
-      throw error;
-    }
-    if (!withdrawn) {
-      // The old run had already begun: the slot is its own, as before the change.
-      if (replacement) await this.withdraw(job, replacement.executionId, reason, now);
-      Object.assign(job, { armedExecutionId: armed.executionId, armedFor: armed.slot });
-      return;
-    }
+  private replaceArmed(job: Job, armed: ArmedRun, reason: WithdrawalReason, now: Date, rearm: boolean): JobIntent {
+    this.requireBroker();
+    const replacement = rearm && job.state === 'active' ? { executionId: executionIdForSlot(job.id, armed.slot, job.updatedAt), job: snapshotOf(job) } : null;
     if (replacement) {
       job.armedExecutionId = replacement.executionId;
       job.armedFor = armed.slot;
       job.launchedAt = now;
       job.nextRunAt = job.schedule ? nextRunAt(job.schedule as unknown as NormalizedSchedule, { anchor: job.createdAt, after: armed.slot }) : null;
+    } else {
+      job.armedExecutionId = null;
+      job.armedFor = null;
     }
-  }
-
-  /** Queues the run of `slot` for the job as it now is, held by the stream until the slot (as JobScheduler arms it). */
-  private async arm(job: Job, slot: Date, now: Date): Promise<ArmedRun> {
-    const executionId = executionIdForSlot(job.id, slot, job.updatedAt);
-    await launchExecution(
-      this.executions,
-      { executionId, workspaceId: job.workspaceId, jobId: job.id, trigger: 'schedule', scheduledFor: slot.toISOString(), job: snapshotOf(job) },
-      () => now,
-    );
-    return { executionId, slot };
-  }
-
-  /** Appends the withdrawal of an armed run; false when it was no longer withdrawable (it had started, or ended). */
-  private async withdraw(job: Job, executionId: string, reason: WithdrawalReason, now: Date): Promise<boolean> {
-    const result = await this.executions.execute(
-      { executionId, jobId: job.id, workspaceId: job.workspaceId },
-      () => ({ type: 'WithdrawExecution', reason, now: now.toISOString() }),
-      { now: () => now },
-    );
-    return !('ignored' in result);
+    return {
+      type: 'replace_armed',
+      workspaceId: job.workspaceId,
+      jobId: job.id,
+      armed: { executionId: armed.executionId, slot: armed.slot.toISOString() },
+      reason,
+      replacement,
+      now: now.toISOString(),
+    };
   }
 
   /** Activates a paused or draft job. A one_time job that never ran (a draft) runs now: activation is its "creation". */
@@ -247,27 +266,32 @@ export class JobsService {
     if (job.kind === 'scheduled' && job.nextRunAt === null && !job.launchedAt) {
       throw ApiError.conflict('schedule.run_at has passed; set a new run_at or use run-now');
     }
-    await em.transactional(async (tx) => {
+    if (job.kind === 'one_time' && !job.launchedAt) this.requireBroker();
+    const entry = await em.transactional(async (tx) => {
       tx.persist(job);
       await tx.flush();
-      if (job.kind === 'one_time') await this.launchOnce(tx, job, now);
+      return job.kind === 'one_time' ? this.launchOnce(tx, job, now) : null;
     });
+    await this.settle(entry);
     return jobView(job);
   }
 
   /**
-   * Queues the job's own run unless it was queued before. The row is locked and stamped in the
-   * caller's transaction, and the execution's first event is stored before that commits.
+   * Queues the job's own run unless it was queued before: the row is stamped and the outbox entry
+   * that queues the run written in the caller's transaction. Returns the entry, or null.
    */
-  private async launchOnce(tx: EntityManager, job: Job, now: Date): Promise<void> {
+  private async launchOnce(tx: EntityManager, job: Job, now: Date): Promise<string | null> {
     const claimed = await tx.nativeUpdate(Job, { id: job.id, launchedAt: null }, { launchedAt: now });
-    if (claimed === 0) return;
+    if (claimed === 0) return null;
     job.launchedAt = now;
-    await this.launch(job, 'schedule', now);
+    const intent: JobIntent = { type: 'queue', executionId: newId('exec', now.getTime()), workspaceId: job.workspaceId, jobId: job.id, job: snapshotOf(job), now: now.toISOString() };
+    return this.outbox.add(tx, job.id, intent, now);
   }
 
+  /** No transaction is open here: the read is done before the publish, which waits a bounded time. */
   async runNow(principal: Principal, id: string): Promise<ExecutionApi> {
     const job = await this.find(principal, id);
+    this.requireBroker();
     return this.launch(job, 'manual', new Date());
   }
 

@@ -11,6 +11,7 @@ import { Migration0007TimersAndSlots } from './migrations/0007-timers-and-slots'
 import { Migration0008ArmedRuns } from './migrations/0008-armed-runs';
 import { Migration0009SlotQueueSequence } from './migrations/0009-slot-queue-sequence';
 import { Migration0010ProjectionError } from './migrations/0010-projection-error';
+import { Migration0011JobOutbox } from './migrations/0011-job-outbox';
 
 /** Every migration, in order. Listed explicitly: globs do not survive a build. */
 export const MIGRATIONS = [
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   { name: '0008-armed-runs', class: Migration0008ArmedRuns },
   { name: '0009-slot-queue-sequence', class: Migration0009SlotQueueSequence },
   { name: '0010-projection-error', class: Migration0010ProjectionError },
+  { name: '0011-job-outbox', class: Migration0011JobOutbox },
 ];
 
 export interface OrmOptions {
@@ -32,6 +34,15 @@ export interface OrmOptions {
   readonly entities: EntitySchema<any>[];
   readonly poolMax?: number;
 }
+
+/**
+ * How long a query waits for a pooled connection, and a new connection for PostgreSQL's answer.
+ * Past it the caller gets an error (a 503 at the HTTP edge) instead of waiting in line: with the
+ * default 60 s, one stuck dependency used to hold every request of the service
+ * (docs/failure-behaviour.md).
+ */
+export const ACQUIRE_TIMEOUT_MS = 3_000;
+export const CONNECT_TIMEOUT_MS = 2_000;
 
 export async function createOrm(opts: OrmOptions): Promise<MikroORM> {
   return MikroORM.init({
@@ -45,7 +56,8 @@ export async function createOrm(opts: OrmOptions): Promise<MikroORM> {
     // Schema changes happen only through migrations, never by sync.
     ensureDatabase: false,
     allowGlobalContext: false,
-    pool: { min: 0, max: opts.poolMax ?? 10 },
+    pool: { min: 0, max: opts.poolMax ?? 10, acquireTimeoutMillis: ACQUIRE_TIMEOUT_MS },
+    driverOptions: { connection: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true } },
     // Never on, in any environment: a query log line carries the statement with its parameter
     // values inlined (password hashes, token hashes, context values).
     debug: false,
@@ -57,12 +69,23 @@ export async function migrate(orm: MikroORM): Promise<string[]> {
   return applied.map((m) => m.name);
 }
 
-export async function isDatabaseUp(orm: MikroORM | undefined): Promise<boolean> {
+/** `select 1` answered within `timeoutMs` (readiness: a database that does not answer is down, and the probe never hangs). */
+export async function isDatabaseUp(orm: MikroORM | undefined, timeoutMs = 1_000): Promise<boolean> {
   if (!orm) return false;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await orm.em.getConnection().execute('select 1');
-    return true;
+    return await Promise.race([
+      orm.em
+        .getConnection()
+        .execute('select 1')
+        .then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }

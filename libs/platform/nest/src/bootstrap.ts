@@ -3,6 +3,7 @@ import { Logger, type INestApplication, type Type, type DynamicModule } from '@n
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from './api-error';
 import { ErrorEnvelopeFilter, clientErrorHandler, sendError, toApiError } from './error.filter';
 import { installHostileInputGuard } from './hostile-input';
 import { Infrastructure } from './infrastructure';
@@ -44,11 +45,14 @@ export async function bootstrapService(opts: ServiceOptions): Promise<INestAppli
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendError(reply, request.raw, toApiError(error)),
     // Request lines and headers past Node's limits never reach fastify: answered on the socket.
     clientErrorHandler,
+    // fastify's own 503 while closing has a body of its own; installShutdownGate answers in the envelope.
+    return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(opts.module, adapter, { logger, bufferLogs: true });
   app.useGlobalFilters(new ErrorEnvelopeFilter());
   app.useGlobalPipes(createValidationPipe());
   installHostileInputGuard(app.getHttpAdapter().getInstance());
+  installShutdownGate(app);
   await opts.configure?.(app);
 
   let stopping = false;
@@ -71,6 +75,32 @@ export async function bootstrapService(opts: ServiceOptions): Promise<INestAppli
   await app.listen(opts.config.PORT, opts.config.HOST);
   Logger.log(`${opts.name} listening on ${await app.getUrl()}`, 'bootstrap');
   return app;
+}
+
+/** Paths a stopping service still answers itself: the probes, so a load balancer sees it leave. */
+const PROBES = new Set(['/healthz', '/readyz']);
+/** Seconds a client is told to wait before it repeats a request refused by a stopping instance (another one, or this one restarted, will take it). */
+const SHUTDOWN_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Once a service stops (SIGTERM, or its fastify instance closing), every new request is answered
+ * `503 unavailable` in the envelope, with Retry-After and `Connection: close` so the client's next
+ * attempt opens a connection to an instance that stays; requests already running finish. It
+ * replaces fastify's `return503OnClosing`, whose body is not the envelope.
+ */
+export function installShutdownGate(app: NestFastifyApplication): void {
+  const instance = app.getHttpAdapter().getInstance();
+  const infra = app.get(Infrastructure, { strict: false });
+  instance.addHook('preClose', (done: () => void) => {
+    infra.markShuttingDown();
+    done();
+  });
+  instance.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (!infra.isShuttingDown || PROBES.has(request.url.split('?')[0])) return done();
+    const error = ApiError.unavailable('This instance is shutting down; repeat the request', SHUTDOWN_RETRY_AFTER_SECONDS, { retry_after_seconds: SHUTDOWN_RETRY_AFTER_SECONDS });
+    void reply.header('connection', 'close');
+    sendError(reply, request.raw, error);
+  });
 }
 
 /** Config errors are printed plainly and end the process before anything starts. */

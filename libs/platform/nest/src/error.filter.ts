@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describeDatabaseError, isUniqueViolation } from '@trigrun/database';
 import { ApiError, type ErrorCode } from './api-error';
+import { OUTAGE_RETRY_AFTER_SECONDS, dependencyOutage } from './outage';
 
 const CODE_OF_STATUS: Record<number, ErrorCode> = {
   400: 'validation_failed',
@@ -30,6 +31,7 @@ export function toApiError(exception: unknown): ApiError {
   if (exception instanceof ApiError) return exception;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
+    if (status === 503) return ApiError.unavailable('The service is unavailable; try again shortly', OUTAGE_RETRY_AFTER_SECONDS);
     const code = CODE_OF_STATUS[status] ?? (status >= 500 ? 'internal' : 'validation_failed');
     const message = status === 404 ? 'Route not found' : exception.message;
     return new ApiError(code, message);
@@ -48,7 +50,18 @@ export function toApiError(exception: unknown): ApiError {
     if (/JSON/.test(fastifyError.message ?? '')) return FASTIFY_REFUSALS.FST_ERR_CTP_INVALID_JSON_BODY();
     return new ApiError(CODE_OF_STATUS[fastifyError.statusCode] ?? 'validation_failed', fastifyError.message ?? 'Bad request');
   }
+  const outage = dependencyOutage(exception);
+  if (outage) return unavailableFor(outage);
   return new ApiError('internal', 'Internal server error');
+}
+
+/** The answer to a request that met a dependency outage: never a 500, since nothing the client sent is wrong. */
+export function unavailableFor(dependency: string): ApiError {
+  const what = dependency === 'postgres' ? 'The database' : dependency === 'nats' ? 'The message broker' : dependency === 'redis' ? 'Redis' : 'A service this request needs';
+  return ApiError.unavailable(`${what} is unavailable right now; nothing was changed by the part that failed, try again shortly`, OUTAGE_RETRY_AFTER_SECONDS, {
+    dependency,
+    retry_after_seconds: OUTAGE_RETRY_AFTER_SECONDS,
+  });
 }
 
 /** The text an unexpected error is logged with: for database errors, never the SQL or its values. */
@@ -88,6 +101,9 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     if (error.code === 'internal') {
       const { message, stack } = describeForLog(exception);
       this.logger.error(`unhandled error: ${message}`, stack);
+    } else if (error.code === 'unavailable' && !(exception instanceof ApiError)) {
+      // One line, no stack: an outage is many of these at once, and the stack says nothing new.
+      this.logger.warn(`dependency unavailable (${String(error.details?.dependency)}): ${describeForLog(exception).message}`);
     }
     const http = host.switchToHttp();
     sendError(http.getResponse<FastifyReply>(), http.getRequest<FastifyRequest>().raw, error);

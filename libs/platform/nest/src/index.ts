@@ -10,3 +10,4 @@ export * from './hosted-consumer';
 export * from './public.decorator';
 export * from './metrics';
 export * from './hostile-input';
+export * from './outage';

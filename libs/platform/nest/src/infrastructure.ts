@@ -1,8 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { closeMessaging, isMessagingUp, type Messaging } from '@trigrun/messaging';
-import { closeRedis, isRedisUp, type RedisClient } from '@trigrun/redis';
+import { closeMessaging, isMessagingReachable, type Messaging } from '@trigrun/messaging';
+import { closeRedis, isRedisReachable, type RedisClient } from '@trigrun/redis';
 import { isDatabaseUp } from '@trigrun/database';
+
+/** How long readiness waits for each dependency's answer. */
+export const READINESS_PROBE_MS = 1_000;
 
 export const ORM = Symbol('ORM');
 export const MESSAGING = Symbol('MESSAGING');
@@ -30,12 +33,22 @@ export class Infrastructure implements OnApplicationShutdown {
     this.shuttingDown = true;
   }
 
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /**
+   * Each dependency answers one round trip (NATS PING, `select 1`, Redis PING) within
+   * READINESS_PROBE_MS, all at once: the answer is true, and comes within about that bound
+   * whatever is down or silent (a load balancer's probe never hangs).
+   */
   async readiness(): Promise<{ ready: boolean; checks: Record<string, 'up' | 'down'> }> {
-    const checks = {
-      nats: isMessagingUp(this.messaging) ? 'up' : 'down',
-      postgres: (await isDatabaseUp(this.orm)) ? 'up' : 'down',
-      redis: isRedisUp(this.redis) ? 'up' : 'down',
-    } as const;
+    const [nats, postgres, redis] = await Promise.all([
+      isMessagingReachable(this.messaging, READINESS_PROBE_MS),
+      isDatabaseUp(this.orm, READINESS_PROBE_MS),
+      isRedisReachable(this.redis, READINESS_PROBE_MS),
+    ]);
+    const checks = { nats: nats ? 'up' : 'down', postgres: postgres ? 'up' : 'down', redis: redis ? 'up' : 'down' } as const;
     const ready = !this.shuttingDown && Object.values(checks).every((c) => c === 'up');
     return { ready, checks };
   }

@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { JobKind, JobSnapshot, RequestSpec, RetryPolicy, StepSpec } from '@trigrun/execution-contracts';
-import { type ExecutionStore, launchExecution } from '@trigrun/execution-engine';
+import type { ExecutionStore } from '@trigrun/execution-engine';
 import { snapshotOf } from '@trigrun/job-domain';
-import { ConcurrencyConflict } from '@trigrun/messaging';
+import { type JobIntent, JobOutbox } from '@trigrun/jobs';
 import { type NormalizedSchedule, nextRunAt } from '@trigrun/scheduling-domain';
 import { executionIdForSlot } from './slot-id';
 
@@ -24,26 +24,33 @@ export interface SchedulerOptions {
  * Fires due schedule slots, each exactly once, however many scheduler replicas run.
  *
  * - A tick claims due jobs with `FOR UPDATE SKIP LOCKED`: replicas split the work, never share a job.
- * - Within the claim it queues the slot's execution (a deterministic id, see executionIdForSlot)
- *   and moves `next_run_at` on; both commit together. A crash between the publish and the commit
- *   re-fires the slot, and the event store drops the second ExecutionQueued.
+ * - Within the claim it moves `next_run_at` on and writes the slot's run (a deterministic id, see
+ *   executionIdForSlot) to the jobs outbox; both commit together, and the run is queued after the
+ *   commit — no row stays locked while NATS answers (docs/failure-behaviour.md). A run the broker
+ *   did not take is queued by the outbox relay once it is back; one carried out twice is dropped
+ *   by the event store (same msg id).
  * - Lookahead: a slot is claimed up to `lookaheadMs` before it is due and its run *armed*: queued
  *   with `scheduled_for` ahead, held by the stream (not by any process) until the slot, when the
  *   step-runner starts it. The work of queueing is done before the instant, not at it. The armed
  *   run is recorded on the row (`armed_execution_id`, `armed_for`) so that pausing, deleting or
  *   changing the job before the slot withdraws it (JobsService, which arms the slot again itself
- *   for a changed job, in the same transaction); a job has at most one armed run.
+ *   for a changed job, through the same outbox); a job has at most one armed run.
  * - Catch-up policy: a job whose `next_run_at` is in the past (the scheduler was down) fires once,
  *   for its earliest missed slot, then continues from the first slot after now. Missed slots in
  *   between are skipped, never stampeded.
  * - Nothing is held in memory between ticks: idle jobs cost a row, not a timer.
  */
 export class JobScheduler {
+  private readonly outbox: JobOutbox;
+
   constructor(
     private readonly orm: MikroORM,
-    private readonly store: ExecutionStore,
+    store: ExecutionStore,
     private readonly opts: SchedulerOptions,
-  ) {}
+    outbox?: JobOutbox,
+  ) {
+    this.outbox = outbox ?? new JobOutbox(orm, store);
+  }
 
   /** Fires everything due now, in batches; returns how many slots fired. */
   async tick(): Promise<number> {
@@ -55,57 +62,61 @@ export class JobScheduler {
     }
   }
 
-  private fireBatch(): Promise<number> {
+  private async fireBatch(): Promise<number> {
     const now = this.opts.now();
     const horizon = new Date(now.getTime() + (this.opts.lookaheadMs ?? 0));
     // Plain SQL: a claim touches hundreds of rows, and the ORM's bookkeeping of them cost more
     // than the database work.
-    return this.orm.em.fork().transactional(async (em) => {
+    const { claimed, entries } = await this.orm.em.fork().transactional(async (em) => {
+      // A job whose last run is still in the outbox (the broker was away) is not claimed again
+      // until that run is queued: an outage leaves at most one run per job behind, never one per
+      // missed slot, and catch-up stays "once, then from now".
       const due = await em.execute<DueJob[]>(
         `select id, workspace_id, name, kind, schedule, request, steps, retry_policy, max_concurrent_executions, max_workflow_duration_seconds,
                 on_success_url, on_failure_url, response_output_template, created_at, updated_at, next_run_at
            from jobs
           where state = 'active' and deleted_at is null and next_run_at <= ? and kind in (${SCHEDULED_KINDS.map(() => '?').join(', ')})
             and (armed_for is null or armed_for <= ?)
+            and not exists (select 1 from job_outbox o where o.job_id = jobs.id)
           order by next_run_at
           limit ?
           for update skip locked`,
         [horizon, ...SCHEDULED_KINDS, now, this.opts.batchSize],
       );
-      if (due.length === 0) return 0;
-      const fired = await Promise.all(due.map((job) => this.fire(job, now)));
+      if (due.length === 0) return { claimed: 0, entries: [] };
+      const plans = due.map((job) => this.plan(job, now));
+      const entries = await this.outbox.addMany(
+        em,
+        plans.flatMap((p, i) => (p.intent ? [{ jobId: due[i].id, intent: p.intent }] : [])),
+        now,
+      );
       await em.execute(
         `update jobs set next_run_at = v.next, launched_at = ?, armed_execution_id = v.armed, armed_for = v.armed_for
            from (values ${due.map(() => '(?, ?::timestamptz, ?, ?::timestamptz)').join(', ')}) as v(id, next, armed, armed_for)
           where jobs.id = v.id`,
-        [now, ...due.flatMap((job, i) => [job.id, fired[i].next?.toISOString() ?? null, fired[i].armed?.executionId ?? null, fired[i].armed?.slot.toISOString() ?? null])],
+        [now, ...due.flatMap((job, i) => [job.id, plans[i].next?.toISOString() ?? null, plans[i].armed?.executionId ?? null, plans[i].armed?.slot.toISOString() ?? null])],
       );
-      return due.length;
+      return { claimed: due.length, entries };
     });
+    // After the commit, with no row locked and no transaction open: the runs are queued now, and
+    // whatever the broker does not take is carried out by the outbox relay once it is back.
+    await this.outbox.dispatchMany(entries).catch(() => 0);
+    return claimed;
   }
 
-  /** Queues the slot's execution; returns the job's next slot, and the run when it is armed ahead of its slot. */
-  private async fire(job: DueJob, now: Date): Promise<{ next: Date | null; armed: { executionId: string; slot: Date } | null }> {
+  /** The slot's run as an outbox entry; the job's next slot; and the run when it is armed ahead of its slot. */
+  private plan(job: DueJob, now: Date): { intent: JobIntent | null; next: Date | null; armed: { executionId: string; slot: Date } | null } {
     const slot = new Date(job.next_run_at);
     const executionId = executionIdForSlot(job.id, slot, new Date(job.updated_at));
     const snapshot = this.snapshot(job);
-    if (snapshot === null) {
-      // One unusable row must not stall the claim for every other job: skip its slot, loudly.
-      this.opts.logger.warn('job has no usable definition; slot skipped', { job_id: job.id, kind: job.kind, slot: slot.toISOString() });
-    } else {
-      try {
-        await launchExecution(
-          this.store,
-          { executionId, workspaceId: job.workspace_id, jobId: job.id, trigger: 'schedule', scheduledFor: slot.toISOString(), job: snapshot },
-          () => now,
-        );
-      } catch (error) {
-        if (!(error instanceof ConcurrencyConflict)) throw error;
-        this.opts.logger.debug('slot was already fired', { job_id: job.id, slot: slot.toISOString() });
-      }
-    }
+    // One unusable row must not stall the claim for every other job: skip its slot, loudly.
+    if (snapshot === null) this.opts.logger.warn('job has no usable definition; slot skipped', { job_id: job.id, kind: job.kind, slot: slot.toISOString() });
     const ahead = slot.getTime() > now.getTime();
     return {
+      intent:
+        snapshot === null
+          ? null
+          : { type: 'queue', executionId, workspaceId: job.workspace_id, jobId: job.id, job: snapshot, scheduledFor: slot.toISOString(), now: now.toISOString() },
       // From the later of the slot and now: at most one catch-up run, then back on schedule.
       next: nextRunAt(job.schedule, { anchor: new Date(job.created_at), after: ahead ? slot : now }),
       // A skipped slot (no usable definition) armed nothing.
