@@ -8,7 +8,7 @@
  * nats-server, PostgreSQL, Redis — and starts it again after DOWN_MS. Then it checks every
  * acknowledged (2xx) request: exactly one execution, terminal within the bound, its request
  * received by the target; counts redelivered requests, 5xx answers and time to recover per round.
- * Prints a table and `N acknowledged, L lost, S stuck, D duplicate`; exits 1 on any lost, stuck
+ * Prints a table and `N acknowledged, L lost, S stuck, D duplicate`; exits 1 on any 500 answer or any lost, stuck
  * or duplicate, 2 when the run itself could not be carried out.
  *
  * Flags:
@@ -487,8 +487,11 @@ async function main(o: Options, run: Run): Promise<number> {
   log(`${v.unacknowledgedExecutions} executions exist for requests that got no 2xx (allowed: the answer was lost, not the work); run took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   for (const p of v.problems.slice(0, 30)) log(p);
   if (v.problems.length > 30) log(`… and ${v.problems.length - 30} more`);
+  // A dependency that is down is a 503 in the envelope, never a 500 (docs/failure-behaviour.md).
+  const http500 = v.rounds.reduce((n, r) => n + r.http500, 0);
+  if (http500 > 0) log(`${http500} answers were 500 internal: a dependency outage must answer 503 unavailable`);
   console.log(summaryLine(v));
-  return v.lost + v.stuck + v.duplicate > 0 ? 1 : 0;
+  return v.lost + v.stuck + v.duplicate + http500 > 0 ? 1 : 0;
 }
 
 const options = (() => {
