@@ -1,14 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { JsMsg } from '@nats-io/jetstream';
-import { CONSUMERS, type DriveExecution, type JobSnapshot, driveSubjects, executionSubjects, parseDriveExecution } from '@trigrun/execution-contracts';
+import { CONSUMERS, type DriveExecution, driveSubjects, executionSubjects, parseDriveExecution } from '@trigrun/execution-contracts';
 import { silentExecutions } from '@trigrun/execution-read-model';
 import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
-import { GuardedHttpClient } from '@trigrun/http-client';
-import { ConsumerRunner, type Messaging, closeMessaging, connectMessaging, connectionEpoch } from '@trigrun/messaging';
-import { secretNamesIn, secretRedactor, substituteSecrets } from '@trigrun/secrets';
-import { ExecutionEngine, ExecutionStore, ExecutionSweeper, declareTopology, engineFairness, launchExecution, publishDrive } from '@trigrun/execution-engine';
+import { ConsumerRunner, type Messaging, closeMessaging, connectMessaging } from '@trigrun/messaging';
+import { ExecutionStore, ExecutionSweeper, declareTopology, launchExecution, publishDrive } from '@trigrun/execution-engine';
+import { engineOn, engineRunner, oneTimeJob, startTarget, waitUntil } from '@trigrun/execution-engine/testing';
 
 /**
  * The sweeper of last resort (docs/recovery.md) on the machine's NATS and a scratch PostgreSQL,
@@ -18,70 +14,6 @@ jest.setTimeout(90_000);
 
 const ACK_WAIT_MS = 1_500;
 const logger = { error: () => undefined, warn: () => undefined };
-
-async function waitUntil<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A target that counts the requests of each execution and answers 200, or never (`/hang`). */
-async function startTarget() {
-  const received: string[] = [];
-  const server: Server = createServer((req, res) => {
-    received.push(String(req.headers['x-cron-service-execution-id']));
-    req.resume();
-    if (req.url === '/hang') return;
-    res.writeHead(200).end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, received, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-const oneTime = (url: string, timeoutSeconds = 5): JobSnapshot => ({
-  name: 'recovery',
-  kind: 'one_time',
-  request: { url, method: 'GET', headers: {}, timeout_seconds: timeoutSeconds, success_statuses: [200] },
-  retry_policy: { max_attempts: 1, retry_on_statuses: [] },
-});
-
-/** The engine as the step-runner wires it, with no-op workflow ports (request jobs without a cap use none). */
-function engineOn(messaging: Messaging, store: Pick<ExecutionStore, 'load' | 'execute'>) {
-  return new ExecutionEngine({
-    store: store as ExecutionStore,
-    http: new GuardedHttpClient({ allowlist: '127.0.0.1/32' }),
-    secrets: { resolve: async () => new Map() },
-    references: { secretNamesIn, substituteSecrets, secretRedactor },
-    requestCallback: async () => undefined,
-    workflows: {
-      sealer: { seal: () => ({ ciphertext: '', key_version: 1 }), open: () => '' },
-      context: { seed: async () => ({}), merge: async () => undefined },
-      timers: { schedule: async () => undefined, cancel: async () => undefined },
-      slots: { acquire: async () => ({ admitted: true, alsoAdmitted: [] }), release: async () => [] },
-    },
-    now: () => new Date(),
-    random: Math.random,
-    logger: { warn: () => undefined, debug: () => undefined },
-    connectionEpoch: connectionEpoch(messaging.nc),
-  });
-}
-
-function engineRunner(messaging: Messaging, namespace: string, engine: ExecutionEngine, hold?: (msg: JsMsg) => Promise<void>) {
-  return new ConsumerRunner({
-    js: messaging.js,
-    stream: executionSubjects(namespace).stream,
-    durable: CONSUMERS.stepRunnerEngine,
-    handler: (msg, ctx) => (hold ? hold(msg).then(() => engine.handle(msg, ctx)) : engine.handle(msg, ctx)),
-    concurrency: 8,
-    fairness: engineFairness(8),
-    ackWaitMs: ACK_WAIT_MS,
-    logger,
-  });
-}
 
 describe('the sweeper of last resort (machine NATS, scratch PostgreSQL)', () => {
   const namespace = `sw${randomBytes(4).toString('hex')}`;
@@ -138,7 +70,7 @@ describe('the sweeper of last resort (machine NATS, scratch PostgreSQL)', () => 
     const tenMinutesAgo = new Date(Date.now() - 600_000);
     const past = () => tenMinutesAgo;
     // Stuck: queued and started (its starter to send the attempt) ten minutes ago, nothing since.
-    const stuck = await launchExecution(store, { workspaceId: 'ws_sw', jobId: 'job_sw', trigger: 'manual', job: oneTime(`${target.url}/ok`) }, past);
+    const stuck = await launchExecution(store, { workspaceId: 'ws_sw', jobId: 'job_sw', trigger: 'manual', job: oneTimeJob(`${target.url}/ok`) }, past);
     const identity = { executionId: stuck.execution_id, jobId: 'job_sw', workspaceId: 'ws_sw' };
     await store.execute(identity, () => ({ type: 'StartExecution', now: tenMinutesAgo.toISOString(), uuid: 'u-1', firstAttemptByStarter: true }), { now: past });
     await consumeAway();
@@ -146,10 +78,10 @@ describe('the sweeper of last resort (machine NATS, scratch PostgreSQL)', () => 
 
     // Healthy: a real engine is inside its request (timeout 300 s), started just now.
     const engine = engineOn(messaging, store);
-    const engineConsumer = engineRunner(messaging, namespace, engine);
+    const engineConsumer = engineRunner(messaging, namespace, engine, { ackWaitMs: ACK_WAIT_MS });
     runners.push(engineConsumer);
     await engineConsumer.start();
-    const healthy = await launchExecution(store, { workspaceId: 'ws_sw', jobId: 'job_sw', trigger: 'manual', job: oneTime(`${target.url}/hang`, 300) }, () => new Date());
+    const healthy = await launchExecution(store, { workspaceId: 'ws_sw', jobId: 'job_sw', trigger: 'manual', job: oneTimeJob(`${target.url}/hang`, 300) }, () => new Date());
     await waitUntil(async () => target.received.includes(healthy.execution_id), 10_000, 'the long request to be sent');
     // Its row looks just as old (a projection that lags): only its events tell the sweeper it is fine.
     await row(healthy.execution_id, tenMinutesAgo);

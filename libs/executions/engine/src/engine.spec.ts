@@ -3,9 +3,9 @@ import { EVENT_SCHEMA_VERSION, type ExecutionEvent, type JobSnapshot, type NewEx
 import { type ExecutionCommand, type ExecutionIdentity, type ExecutionState, decide, evolve, initialState, isIgnore } from '@trigrun/execution-domain';
 import type { GuardedHttpClient, OutboundResult } from '@trigrun/http-client';
 import type { MessageContext } from '@trigrun/messaging';
-import { secretNamesIn, secretRedactor, substituteSecrets } from '@trigrun/secrets';
 import { ExecutionEngine, HELD_HAND_BACK_MS, type EngineDeps } from './engine';
 import type { AppendResult, ExecutionStore, LoadedExecution } from './execution-store';
+import { NO_SECRETS, NO_WORKFLOW_PORTS } from './testing';
 
 /**
  * The engine rule of docs/recovery.md: a delivery for an execution that another handler of this
@@ -87,15 +87,9 @@ function setup(connectionEpoch?: () => number) {
   const deps: EngineDeps = {
     store: store as unknown as ExecutionStore,
     http,
-    secrets: { resolve: async () => new Map() },
-    references: { secretNamesIn, substituteSecrets, secretRedactor },
+    ...NO_SECRETS,
     requestCallback: async () => undefined,
-    workflows: {
-      sealer: { seal: () => ({ ciphertext: '', key_version: 1 }), open: () => '' },
-      context: { seed: async () => ({}), merge: async () => undefined },
-      timers: { schedule: async () => undefined, cancel: async () => undefined },
-      slots: { acquire: async () => ({ admitted: true, alsoAdmitted: [] }), release: async () => [] },
-    },
+    workflows: NO_WORKFLOW_PORTS,
     now: () => new Date(T0),
     random: () => 0.5,
     logger: { warn: () => undefined, debug: () => undefined },

@@ -1,19 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JsMsg } from '@nats-io/jetstream';
-import { CONSUMERS, type JobSnapshot, executionSubjects } from '@trigrun/execution-contracts';
-import { GuardedHttpClient } from '@trigrun/http-client';
-import { ConsumerRunner, type Messaging, closeMessaging, connectMessaging, connectionEpoch } from '@trigrun/messaging';
-import { secretNamesIn, secretRedactor, substituteSecrets } from '@trigrun/secrets';
-import { ExecutionEngine } from './engine';
+import { type ConsumerRunner, type Messaging, closeMessaging, connectMessaging } from '@trigrun/messaging';
 import { launchExecution } from './execution-launcher';
 import { ExecutionStore } from './execution-store';
-import { declareTopology, engineFairness } from './topology';
+import { engineOn, engineRunner, oneTimeJob, startTarget, waitUntil } from './testing';
+import { declareTopology } from './topology';
 
 /**
  * docs/recovery.md, against a real server: the fault run's stuck execution, reproduced on a
@@ -24,7 +19,6 @@ import { declareTopology, engineFairness } from './topology';
 jest.setTimeout(90_000);
 
 const ACK_WAIT_MS = 1_500;
-const logger = { error: () => undefined, warn: () => undefined };
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -33,70 +27,6 @@ const freePort = () =>
       s.close(() => resolve(port));
     });
   });
-
-async function waitUntil<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A target that counts the requests of each execution and answers 200, or never (`/hang`). */
-async function startTarget() {
-  const received: string[] = [];
-  const server: Server = createServer((req, res) => {
-    received.push(String(req.headers['x-cron-service-execution-id']));
-    req.resume();
-    if (req.url === '/hang') return;
-    res.writeHead(200).end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, received, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-const oneTime = (url: string, timeoutSeconds = 5): JobSnapshot => ({
-  name: 'recovery',
-  kind: 'one_time',
-  request: { url, method: 'GET', headers: {}, timeout_seconds: timeoutSeconds, success_statuses: [200] },
-  retry_policy: { max_attempts: 1, retry_on_statuses: [] },
-});
-
-/** The engine as the step-runner wires it, with no-op workflow ports (request jobs without a cap use none). */
-function engineOn(messaging: Messaging, store: Pick<ExecutionStore, 'load' | 'execute'>) {
-  return new ExecutionEngine({
-    store: store as ExecutionStore,
-    http: new GuardedHttpClient({ allowlist: '127.0.0.1/32' }),
-    secrets: { resolve: async () => new Map() },
-    references: { secretNamesIn, substituteSecrets, secretRedactor },
-    requestCallback: async () => undefined,
-    workflows: {
-      sealer: { seal: () => ({ ciphertext: '', key_version: 1 }), open: () => '' },
-      context: { seed: async () => ({}), merge: async () => undefined },
-      timers: { schedule: async () => undefined, cancel: async () => undefined },
-      slots: { acquire: async () => ({ admitted: true, alsoAdmitted: [] }), release: async () => [] },
-    },
-    now: () => new Date(),
-    random: Math.random,
-    logger: { warn: () => undefined, debug: () => undefined },
-    connectionEpoch: connectionEpoch(messaging.nc),
-  });
-}
-
-function engineRunner(messaging: Messaging, namespace: string, engine: ExecutionEngine, hold?: (msg: JsMsg) => Promise<void>) {
-  return new ConsumerRunner({
-    js: messaging.js,
-    stream: executionSubjects(namespace).stream,
-    durable: CONSUMERS.stepRunnerEngine,
-    handler: (msg, ctx) => (hold ? hold(msg).then(() => engine.handle(msg, ctx)) : engine.handle(msg, ctx)),
-    concurrency: 8,
-    fairness: engineFairness(8),
-    ackWaitMs: ACK_WAIT_MS,
-    logger,
-  });
-}
 
 describe('a broker crash that loses acknowledged appends (private nats-server)', () => {
   const namespace = `rc${randomBytes(4).toString('hex')}`;
@@ -174,16 +104,16 @@ describe('a broker crash that loses acknowledged appends (private nats-server)',
     // than ExecutionStarted before the crash never reaches the engine (its handler gives up).
     let crashed!: () => void;
     const crash = new Promise<void>((resolve) => (crashed = resolve));
-    runner = engineRunner(messaging, namespace, engine, async (msg) => {
+    runner = engineRunner(messaging, namespace, engine, { ackWaitMs: ACK_WAIT_MS, hold: async (msg) => {
       // The stream is this test's own: ExecutionQueued is sequence 1, ExecutionStarted 2.
       if (recording && msg.seq > 2 && nats!.exitCode === null && nats!.signalCode === null) {
         await crash;
         throw new Error('delivered by a server that died');
       }
-    });
+    } });
     await runner.start();
 
-    const queued = await launchExecution(real, { workspaceId: 'ws_rc', jobId: 'job_rc', trigger: 'manual', job: oneTime(`${target.url}/ok`) }, () => new Date());
+    const queued = await launchExecution(real, { workspaceId: 'ws_rc', jobId: 'job_rc', trigger: 'manual', job: oneTimeJob(`${target.url}/ok`) }, () => new Date());
     const id = queued.execution_id;
     await waitUntil(async () => recording, 10_000, 'the starter to send its attempt');
     // ExecutionStarted's delivery is acked (it leaves the send to the starter); give the server time to write it all.
