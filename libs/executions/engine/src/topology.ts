@@ -31,27 +31,14 @@ export async function declareTopology(jsm: JetStreamManager, opts: TopologyOptio
   // Nothing is buffered in the step-runner for them; it pulls only as many as it works on.
   await consumer(CONSUMERS.stepRunnerEngine, 65_536);
   await consumer(CONSUMERS.apiGatewayReadModel, 4096);
-  const callbacks = callbackSubjects(opts.namespace);
-  await ensureStream(jsm, { name: callbacks.stream, subjects: [callbacks.all], duplicateWindowMs: 10 * 60_000, maxAgeMs: 7 * DAY_MS }, opts.replicas);
-  await ensureConsumer(jsm, {
-    stream: callbacks.stream,
-    durable: CONSUMERS.notifierCallbacks,
-    filterSubject: callbacks.all,
-    ackWaitMs: opts.ackWaitMs,
-    maxAckPending: 1024,
-    maxDeliver: -1,
-  });
-  // The sweeper's re-drives (docs/recovery.md): rare by design, each a durable driver until done.
-  const drives = driveSubjects(opts.namespace);
-  await ensureStream(jsm, { name: drives.stream, subjects: [drives.all], duplicateWindowMs: 10 * 60_000, maxAgeMs: 7 * DAY_MS }, opts.replicas);
-  await ensureConsumer(jsm, {
-    stream: drives.stream,
-    durable: CONSUMERS.stepRunnerDrive,
-    filterSubject: drives.all,
-    ackWaitMs: opts.ackWaitMs,
-    maxAckPending: 1024,
-    maxDeliver: -1,
-  });
+  // A command stream read by one durable: each command is a durable driver until it is done.
+  const commands = async (on: { stream: string; all: string }, durable: string) => {
+    await ensureStream(jsm, { name: on.stream, subjects: [on.all], duplicateWindowMs: 10 * 60_000, maxAgeMs: 7 * DAY_MS }, opts.replicas);
+    await ensureConsumer(jsm, { stream: on.stream, durable, filterSubject: on.all, ackWaitMs: opts.ackWaitMs, maxAckPending: 1024, maxDeliver: -1 });
+  };
+  await commands(callbackSubjects(opts.namespace), CONSUMERS.notifierCallbacks);
+  // The sweeper's re-drives (docs/recovery.md): rare by design.
+  await commands(driveSubjects(opts.namespace), CONSUMERS.stepRunnerDrive);
   // Before DeliverCallback commands existed, the notifier read every execution event.
   await jsm.consumers.delete(subjects.stream, CONSUMERS.notifierCallbacks).catch(() => undefined);
 }

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { FairAdmission } from './fair-admission';
+import { type AdmissionLimits, FairAdmission } from './fair-admission';
 
 /** What a handler wants done with its message. */
 export type Disposition =
@@ -31,21 +31,9 @@ export type BatchHandler = (deliveries: ReadonlyArray<{ msg: JsMsg; deliveryCoun
  * bounded local buffer (kept alive with working()), or is handed back with a delay, so one key's
  * backlog never stands between the server and another key's messages.
  */
-export interface FairnessOptions {
+export interface FairnessOptions extends Omit<AdmissionLimits, 'maxInFlight'> {
   /** The key of a message, read before its handler runs (cheaply: a header, not the payload, where it can). */
   readonly keyOf: (msg: JsMsg) => string;
-  readonly maxInFlightPerKey: number;
-  readonly maxBufferedPerKey: number;
-  readonly maxBuffered: number;
-  readonly maxBufferedBytes: number;
-  /**
-   * Redelivery delay of a message handed back because its key's buffer was full: the messages out
-   * divided by `handBacksPerSecond`, within these bounds. No jitter: messages handed back together
-   * come back in the order they left.
-   */
-  readonly minHandBackDelayMs: number;
-  readonly maxHandBackDelayMs: number;
-  readonly handBacksPerSecond: number;
 }
 
 export interface AdmissionStats {
@@ -133,16 +121,8 @@ export class ConsumerRunner {
     const fair = opts.fairness;
     if (fair) {
       if (opts.batch) throw new Error(`${opts.durable}: fairness and batch mode do not combine`);
-      this.admission = new FairAdmission({
-        maxInFlight: opts.concurrency,
-        maxInFlightPerKey: Math.min(fair.maxInFlightPerKey, opts.concurrency),
-        maxBufferedPerKey: fair.maxBufferedPerKey,
-        maxBuffered: fair.maxBuffered,
-        maxBufferedBytes: fair.maxBufferedBytes,
-        minHandBackDelayMs: fair.minHandBackDelayMs,
-        maxHandBackDelayMs: fair.maxHandBackDelayMs,
-        handBacksPerSecond: fair.handBacksPerSecond,
-      });
+      const { keyOf: _keyOf, ...limits } = fair;
+      this.admission = new FairAdmission({ ...limits, maxInFlight: opts.concurrency, maxInFlightPerKey: Math.min(fair.maxInFlightPerKey, opts.concurrency) });
     }
   }
 

@@ -30,7 +30,10 @@ export interface AdmissionLimits {
   readonly maxBufferedPerKey: number;
   readonly maxBuffered: number;
   readonly maxBufferedBytes: number;
-  /** Bounds of the delay after which a handed-back item is redelivered. */
+  /**
+   * Bounds of the delay after which a handed-back item is redelivered. No jitter: items handed
+   * back together come back in the order they left.
+   */
   readonly minHandBackDelayMs: number;
   readonly maxHandBackDelayMs: number;
   /** Redeliveries of handed-back items per second aimed at: the delay is the items out / this rate, within the bounds. */
