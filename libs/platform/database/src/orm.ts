@@ -12,6 +12,7 @@ import { Migration0008ArmedRuns } from './migrations/0008-armed-runs';
 import { Migration0009SlotQueueSequence } from './migrations/0009-slot-queue-sequence';
 import { Migration0010ProjectionError } from './migrations/0010-projection-error';
 import { Migration0011JobOutbox } from './migrations/0011-job-outbox';
+import { answersWithin } from '@trigrun/util';
 
 /** Every migration, in order. Listed explicitly: globs do not survive a build. */
 export const MIGRATIONS = [
@@ -72,20 +73,5 @@ export async function migrate(orm: MikroORM): Promise<string[]> {
 /** `select 1` answered within `timeoutMs` (readiness: a database that does not answer is down, and the probe never hangs). */
 export async function isDatabaseUp(orm: MikroORM | undefined, timeoutMs = 1_000): Promise<boolean> {
   if (!orm) return false;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      orm.em
-        .getConnection()
-        .execute('select 1')
-        .then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+  return answersWithin(() => orm.em.getConnection().execute('select 1'), timeoutMs);
 }

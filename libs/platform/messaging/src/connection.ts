@@ -2,6 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { skipReplyDispatchStacks } from './reply-dispatch';
 import { coalesceWrites } from './write-coalescing';
+import { answersWithin } from '@trigrun/util';
 
 export interface Messaging {
   readonly nc: NatsConnection;
@@ -77,17 +78,5 @@ export const isMessagingUp = (messaging: Messaging | undefined): boolean =>
 /** One PING/PONG with the server within `timeoutMs`: what readiness asks, so a silent server is seen as down too. */
 export async function isMessagingReachable(messaging: Messaging | undefined, timeoutMs: number): Promise<boolean> {
   if (!isMessagingUp(messaging)) return false;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      messaging!.nc.flush().then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+  return answersWithin(() => messaging!.nc.flush(), timeoutMs);
 }

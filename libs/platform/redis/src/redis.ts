@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { answersWithin } from '@trigrun/util';
 
 export type RedisClient = Redis;
 
@@ -33,17 +34,5 @@ export const isRedisUp = (redis: Redis | undefined): boolean => redis?.status ==
 /** Connected, and a PING answered within `timeoutMs` (readiness: a Redis that stopped answering is down too). */
 export async function isRedisReachable(redis: Redis | undefined, timeoutMs: number): Promise<boolean> {
   if (!redis || !isRedisUp(redis)) return false;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      redis.ping().then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+  return answersWithin(() => redis.ping(), timeoutMs);
 }

@@ -1,3 +1,4 @@
 export * from './ids';
 export * from './cursor';
 export * from './slot-id';
+export * from './within';
