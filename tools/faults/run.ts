@@ -489,9 +489,24 @@ async function main(o: Options, run: Run): Promise<number> {
   if (v.problems.length > 30) log(`… and ${v.problems.length - 30} more`);
   // A dependency that is down is a 503 in the envelope, never a 500 (docs/failure-behaviour.md).
   const http500 = v.rounds.reduce((n, r) => n + r.http500, 0);
-  if (http500 > 0) log(`${http500} answers were 500 internal: a dependency outage must answer 503 unavailable`);
+  if (http500 > 0) {
+    log(`${http500} answers were 500 internal: a dependency outage must answer 503 unavailable`);
+    // What the services logged for them: the error a CI log must show for the class to be fixed.
+    for (const line of unhandledErrorLines(run.logDir).slice(0, 5)) log(`  ${line}`);
+  }
   console.log(summaryLine(v));
   return v.lost + v.stuck + v.duplicate + http500 > 0 ? 1 : 0;
+}
+
+/** The services' "unhandled error" log lines (the 500s), each cut to 600 characters. */
+function unhandledErrorLines(dir: string): string[] {
+  const lines: string[] = [];
+  for (const file of readdirSync(dir)) {
+    for (const line of readFileSync(path.join(dir, file), 'utf8').split('\n')) {
+      if (line.includes('unhandled error')) lines.push(`${file}: ${line.slice(0, 600)}`);
+    }
+  }
+  return lines;
 }
 
 const options = (() => {

@@ -49,7 +49,9 @@ export async function bootstrapService(opts: ServiceOptions): Promise<INestAppli
     return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(opts.module, adapter, { logger, bufferLogs: true });
-  app.useGlobalFilters(new ErrorEnvelopeFilter());
+  // An error nobody classified that meets a dependency outage is answered as the outage (503).
+  const infra = app.get(Infrastructure, { strict: false });
+  app.useGlobalFilters(new ErrorEnvelopeFilter(() => infra.readiness()));
   app.useGlobalPipes(createValidationPipe());
   installHostileInputGuard(app.getHttpAdapter().getInstance());
   installShutdownGate(app);

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
-import { discardBody } from './error.filter';
+import type { ArgumentsHost } from '@nestjs/common';
+import { ErrorEnvelopeFilter, type DependencyProbe, discardBody } from './error.filter';
 
 /** A request body still arriving: a stream written to by the test, standing in for IncomingMessage. */
 const arriving = () => new PassThrough() as PassThrough & IncomingMessage;
@@ -45,5 +46,43 @@ describe('discardBody: a refused body is read to its end before the 413 goes out
     const gone = arriving();
     gone.destroy();
     await expect(discardBody(gone)).resolves.toBeUndefined();
+  });
+});
+
+describe('ErrorEnvelopeFilter: an error nobody classified', () => {
+  /** Runs the filter on `error` and resolves with the status and body it sent. */
+  const answer = (error: unknown, probe?: DependencyProbe) =>
+    new Promise<{ status: number; body: { error: { code: string; details?: Record<string, unknown> } } }>((resolve) => {
+      let status = 0;
+      const reply = {
+        status: (s: number) => ((status = s), reply),
+        headers: () => reply,
+        header: () => reply,
+        send: (body: never) => resolve({ status, body }),
+      };
+      const raw = { complete: true };
+      const host = { switchToHttp: () => ({ getResponse: () => reply, getRequest: () => ({ raw }) }) } as unknown as ArgumentsHost;
+      new ErrorEnvelopeFilter(probe).catch(error, host);
+    });
+  // A knex message that carries no code: nothing in outage.ts recognises it.
+  const unexplained = new Error('Transaction query already complete, run with DEBUG=knex:tx for more info');
+
+  it('is answered 503 unavailable, naming the dependency, when a dependency is down at that moment', async () => {
+    const { status, body } = await answer(unexplained, async () => ({ checks: { nats: 'up', postgres: 'down', redis: 'up' } }));
+    expect(status).toBe(503);
+    expect(body.error.code).toBe('unavailable');
+    expect(body.error.details).toMatchObject({ dependency: 'postgres' });
+  });
+
+  it('is a 500 when every dependency is up, when the probe fails, and when there is no probe', async () => {
+    expect((await answer(unexplained, async () => ({ checks: { nats: 'up', postgres: 'up', redis: 'up' } }))).status).toBe(500);
+    expect((await answer(unexplained, async () => Promise.reject(new Error('probe broke')))).status).toBe(500);
+    expect((await answer(unexplained)).status).toBe(500);
+  });
+
+  it('does not probe for errors it can classify', async () => {
+    const probe = jest.fn(async () => ({ checks: { postgres: 'down' as const } }));
+    expect((await answer(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), probe)).status).toBe(503);
+    expect(probe).not.toHaveBeenCalled();
   });
 });

@@ -92,21 +92,65 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   socket.destroy(error);
 }
 
+/** The dependencies' state right now, as readiness sees it (Infrastructure.readiness). */
+export type DependencyProbe = () => Promise<{ readonly checks: Readonly<Record<string, 'up' | 'down'>> }>;
+
+/** How long an unexplained error waits for the dependency probe before it is answered as a 500. */
+export const OUTAGE_PROBE_MS = 1_500;
+
 @Catch()
 export class ErrorEnvelopeFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
+  /**
+   * `probe`: asked when an error is not recognised. The classifier (outage.ts) knows the errors
+   * the clients are known to throw; a client can also fail in a way nobody listed (a transaction
+   * whose connection died between two statements surfaces as whatever the next layer makes of
+   * it). An error that meets a dependency that is down at that moment is answered as that
+   * outage — the client's request was not at fault, and repeating it later is right — and logged
+   * with its message, so the classifier can learn it.
+   */
+  constructor(private readonly probe?: DependencyProbe) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const raw = http.getRequest<FastifyRequest>().raw;
     const error = toApiError(exception);
-    if (error.code === 'internal') {
-      const { message, stack } = describeForLog(exception);
-      this.logger.error(`unhandled error: ${message}`, stack);
-    } else if (error.code === 'unavailable' && !(exception instanceof ApiError)) {
+    if (error.code === 'internal' && this.probe) {
+      void this.duringOutage().then((dependency) => {
+        if (dependency) {
+          this.logger.warn(`error during a ${dependency} outage, answered 503: ${describeForLog(exception).message}`);
+          sendError(reply, raw, unavailableFor(dependency));
+        } else {
+          this.logUnexpected(exception);
+          sendError(reply, raw, error);
+        }
+      });
+      return;
+    }
+    if (error.code === 'internal') this.logUnexpected(exception);
+    else if (error.code === 'unavailable' && !(exception instanceof ApiError)) {
       // One line, no stack: an outage is many of these at once, and the stack says nothing new.
       this.logger.warn(`dependency unavailable (${String(error.details?.dependency)}): ${describeForLog(exception).message}`);
     }
-    const http = host.switchToHttp();
-    sendError(http.getResponse<FastifyReply>(), http.getRequest<FastifyRequest>().raw, error);
+    sendError(reply, raw, error);
+  }
+
+  private logUnexpected(exception: unknown): void {
+    const { message, stack } = describeForLog(exception);
+    this.logger.error(`unhandled error: ${message}`, stack);
+  }
+
+  /** The first dependency the probe finds down, within OUTAGE_PROBE_MS; null when all are up (or the probe failed). */
+  private async duringOutage(): Promise<string | null> {
+    try {
+      const result = await Promise.race([this.probe!(), new Promise<null>((resolve) => setTimeout(() => resolve(null), OUTAGE_PROBE_MS).unref())]);
+      if (!result) return null;
+      return Object.entries(result.checks).find(([, state]) => state === 'down')?.[0] ?? null;
+    } catch {
+      return null;
+    }
   }
 }
 
