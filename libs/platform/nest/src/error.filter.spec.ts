@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { ArgumentsHost } from '@nestjs/common';
-import { ErrorEnvelopeFilter, type DependencyProbe, discardBody } from './error.filter';
+import { DomainError } from '@trigrun/util';
+import { ErrorEnvelopeFilter, type DependencyProbe, discardBody, toApiError } from './error.filter';
 
 /** A request body still arriving: a stream written to by the test, standing in for IncomingMessage. */
 const arriving = () => new PassThrough() as PassThrough & IncomingMessage;
@@ -84,5 +85,27 @@ describe('ErrorEnvelopeFilter: an error nobody classified', () => {
     const probe = jest.fn(async () => ({ checks: { postgres: 'down' as const } }));
     expect((await answer(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), probe)).status).toBe(503);
     expect(probe).not.toHaveBeenCalled();
+  });
+});
+
+describe('toApiError: a DomainError keeps its code, message and details; the edge adds status and Retry-After', () => {
+  it('maps each code to its status', () => {
+    const cases: Array<[DomainError, number]> = [
+      [DomainError.validation([{ field: 'name', message: 'is required' }]), 400],
+      [DomainError.notFound('Job'), 404],
+      [DomainError.forbidden(), 403],
+      [DomainError.conflict('taken'), 409],
+      [new DomainError('quota_exceeded', 'too many jobs'), 403],
+    ];
+    for (const [error, status] of cases) {
+      const api = toApiError(error);
+      expect([api.status, api.code, api.message]).toEqual([status, error.code, error.message]);
+    }
+    expect(toApiError(DomainError.validation([{ field: 'name', message: 'is required' }])).toBody().error.details).toEqual({ fields: [{ field: 'name', message: 'is required' }] });
+  });
+
+  it('sends Retry-After for a refusal that says when to repeat it', () => {
+    const api = toApiError(DomainError.unavailable('The message broker is unavailable', 5, { dependency: 'nats' }));
+    expect([api.status, api.headers['retry-after'], api.details]).toEqual([503, '5', { dependency: 'nats' }]);
   });
 });

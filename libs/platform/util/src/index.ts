@@ -2,3 +2,4 @@ export * from './ids';
 export * from './cursor';
 export * from './slot-id';
 export * from './within';
+export * from './domain-error';
