@@ -2,7 +2,11 @@ import 'reflect-metadata';
 import { Client } from 'pg';
 import { parseConfig, platformSchema } from '@trigrun/config';
 import { createOrm, migrate } from '@trigrun/database';
-import { declareTopology, topologyOf } from '@trigrun/execution-engine';
+import { declareDriveTopology } from '@trigrun/execution-coordination';
+import { declareEngineTopology } from '@trigrun/execution-engine';
+import { declareReadModelTopology } from '@trigrun/execution-read-model';
+import { declareExecutionStreams, topologyOf } from '@trigrun/execution-store';
+import { declareNotificationsTopology } from '@trigrun/notifications';
 import { closeMessaging, connectMessaging } from '@trigrun/messaging';
 
 /**
@@ -31,7 +35,11 @@ export async function setup(env: NodeJS.ProcessEnv = process.env, log: (line: st
   }
   const messaging = await connectMessaging(config.TRIGRUN_NATS_URL, 'trigrun-setup');
   try {
-    await declareTopology(messaging.jsm, topologyOf(config));
+    // Each lib declares what it owns (libs/executions/store/src/topology.ts says how).
+    const topology = topologyOf(config);
+    for (const declare of [declareExecutionStreams, declareEngineTopology, declareDriveTopology, declareReadModelTopology, declareNotificationsTopology]) {
+      await declare(messaging.jsm, topology);
+    }
     log(`streams and consumers declared (namespace ${config.TRIGRUN_NAMESPACE})`);
   } finally {
     await closeMessaging(messaging);

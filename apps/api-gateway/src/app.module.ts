@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ACCOUNT_ENTITIES, ACCOUNTS_CONFIG, AccountsService, AuthGuard } from '@trigrun/accounts';
-import { ExecutionStore } from '@trigrun/execution-engine';
+import { ExecutionStore } from '@trigrun/execution-store';
 import { JOB_ENTITIES, JobOutbox, JobOutboxRelay, JobsService } from '@trigrun/jobs';
 import { jetStreamManagerWithin, jetStreamWithin, type Messaging } from '@trigrun/messaging';
 import { MESSAGING, PlatformModule, REDIS } from '@trigrun/nest';

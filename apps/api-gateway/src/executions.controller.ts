@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Logger, Param, Post, type Provider, Query } 
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { CurrentPrincipal, type Principal, requireRole } from '@trigrun/accounts';
-import { ExecutionStore, parkTokenAad, replayExecution } from '@trigrun/execution-engine';
+import { ExecutionStore, parkTokenAad, replayExecution } from '@trigrun/execution-store';
 import { ExecutionQueries, project, toApi, waitingPayloadsOpenedWith } from '@trigrun/execution-read-model';
 import { ApiError, ORM } from '@trigrun/nest';
 import { SECRET_CIPHER, type SecretCipher } from '@trigrun/secrets';

@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { CONSUMERS } from '@trigrun/execution-contracts';
-import { declareTopology, executionConsumerOptions, topologyOf } from '@trigrun/execution-engine';
+import { executionConsumerOptions, topologyOf } from '@trigrun/execution-store';
 import { ExecutionProjector } from '@trigrun/execution-read-model';
 import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm, MetricsRegistry } from '@trigrun/nest';
 import type { ApiGatewayConfig } from './config';
+import { declareReadModelTopology } from '@trigrun/execution-read-model';
 
 /** Projects execution events into the read model that GET /v1/executions serves. */
 @Injectable()
@@ -41,7 +42,7 @@ export class ReadModelConsumer extends HostedConsumer {
   }
 
   protected override prepare() {
-    return declareTopology(this.messaging.jsm, topologyOf(this.config));
+    return declareReadModelTopology(this.messaging.jsm, topologyOf(this.config));
   }
 
   protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, callbackSubjects, deadLetterSubjects, parseDeliverCallback } from '@trigrun/execution-contracts';
-import { CallbackSender, declareTopology, topologyOf } from '@trigrun/execution-engine';
+import { CallbackSender } from '@trigrun/notifications';
+import { topologyOf } from '@trigrun/execution-store';
 import { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, type MessageContext, type Messaging, term } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging } from '@trigrun/nest';
 import type { ServiceConfig } from './config';
+import { declareNotificationsTopology } from '@trigrun/notifications';
 
 /** POSTs on_success_url / on_failure_url: carries out the DeliverCallback commands the step-runner issues. */
 @Injectable()
@@ -29,7 +31,7 @@ export class CallbacksConsumer extends HostedConsumer {
   }
 
   protected override prepare() {
-    return declareTopology(this.messaging.jsm, topologyOf(this.config));
+    return declareNotificationsTopology(this.messaging.jsm, topologyOf(this.config));
   }
 
   protected async handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {

@@ -1,13 +1,16 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ExecutionTimers, type TimerRow } from '@trigrun/execution-coordination';
-import { ExecutionStore, ExecutionSweeper, declareTopology, publishDrive, topologyOf } from '@trigrun/execution-engine';
+import { ExecutionStore, topologyOf } from '@trigrun/execution-store';
+import { ExecutionSweeper, publishDrive } from '@trigrun/execution-coordination';
 import { silentExecutions } from '@trigrun/execution-read-model';
 import type { Messaging } from '@trigrun/messaging';
 import { InjectConfig, InjectMessaging, InjectOrm, MetricsRegistry } from '@trigrun/nest';
 import { JobScheduler } from '@trigrun/scheduler';
 import type { ServiceConfig } from './config';
 import { PollingLoop } from './polling-loop';
+import { declareDriveTopology } from '@trigrun/execution-coordination';
+import { declareExecutionStreams } from '@trigrun/execution-store';
 
 /** Execution timers claimed per tick. */
 const TIMER_BATCH = 500;
@@ -64,7 +67,9 @@ export class SchedulerLoop implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await declareTopology(this.messaging.jsm, topologyOf(this.config));
+    // The scheduler launches executions and publishes the sweeper's drive commands.
+    await declareExecutionStreams(this.messaging.jsm, topologyOf(this.config));
+    await declareDriveTopology(this.messaging.jsm, topologyOf(this.config));
     for (const loop of this.loops) loop.start();
     this.logger.log(`firing due slots and timers every ${this.config.TRIGRUN_SCHEDULER_POLL_MS} ms`);
   }

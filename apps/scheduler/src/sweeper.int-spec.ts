@@ -3,8 +3,11 @@ import { CONSUMERS, type DriveExecution, driveSubjects, executionSubjects, parse
 import { silentExecutions } from '@trigrun/execution-read-model';
 import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
 import { ConsumerRunner, type Messaging, closeMessaging, connectMessaging } from '@trigrun/messaging';
-import { ExecutionStore, ExecutionSweeper, declareTopology, launchExecution, publishDrive } from '@trigrun/execution-engine';
+import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
+import { ExecutionSweeper, publishDrive } from '@trigrun/execution-coordination';
 import { engineOn, engineRunner, oneTimeJob, startTarget, waitUntil } from '@trigrun/execution-engine/testing';
+import { declareDriveTopology } from '@trigrun/execution-coordination';
+import { declareEngineTopology } from '@trigrun/execution-engine';
 
 /**
  * The sweeper of last resort (docs/recovery.md) on the machine's NATS and a scratch PostgreSQL,
@@ -27,7 +30,9 @@ describe('the sweeper of last resort (machine NATS, scratch PostgreSQL)', () => 
 
   beforeAll(async () => {
     messaging = await connectMessaging(NATS_URL, 'sweeper-int-spec');
-    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: ACK_WAIT_MS, retentionDays: 1 });
+    const topology = { namespace, replicas: 1, ackWaitMs: ACK_WAIT_MS, retentionDays: 1 };
+    await declareEngineTopology(messaging.jsm, topology);
+    await declareDriveTopology(messaging.jsm, topology);
     store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
     db = await createScratchDatabase(ADMIN_URL, []);
     target = await startTarget();

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, InvalidCommandError, deadLetterSubjects, driveSubjects, parseDriveExecution } from '@trigrun/execution-contracts';
-import { declareTopology, topologyOf } from '@trigrun/execution-engine';
+import { topologyOf } from '@trigrun/execution-store';
 import { type Disposition, type MessageContext, type Messaging, term } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging } from '@trigrun/nest';
 import type { StepRunnerConfig } from './config';
 import { EngineConsumer } from './engine.consumer';
+import { declareStepRunnerTopology } from './topology';
 
 /** Re-drives, on the same engine as the event deliveries: the sweeper's DriveExecution commands (docs/recovery.md). */
 @Injectable()
@@ -28,7 +29,7 @@ export class DriveConsumer extends HostedConsumer {
 
   // Idempotent; the engine consumer declares the same, and Nest may boot the two in either order.
   protected override prepare() {
-    return declareTopology(this.messaging.jsm, topologyOf(this.config));
+    return declareStepRunnerTopology(this.messaging.jsm, topologyOf(this.config));
   }
 
   protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {

@@ -5,12 +5,15 @@ import { JobContextStore } from '@trigrun/jobs';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { ExecutionIdentity } from '@trigrun/execution-domain';
 import { CONSUMERS } from '@trigrun/execution-contracts';
-import { ExecutionEngine, ExecutionStore, declareTopology, engineFairness, executionConsumerOptions, requestCallback, topologyOf } from '@trigrun/execution-engine';
+import { ExecutionEngine, engineFairness } from '@trigrun/execution-engine';
+import { ExecutionStore, executionConsumerOptions, topologyOf } from '@trigrun/execution-store';
+import { requestCallback } from '@trigrun/notifications';
 import { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, type MessageContext, type Messaging, connectionEpoch } from '@trigrun/messaging';
 import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm, MetricsRegistry } from '@trigrun/nest';
 import { SECRET_CIPHER, type SecretCipher, SecretsService, secretNamesIn, secretRedactor, substituteSecrets } from '@trigrun/secrets';
 import type { StepRunnerConfig } from './config';
+import { declareStepRunnerTopology } from './topology';
 
 /** Advances executions: starts them, sends their requests, records attempts and outcomes. */
 @Injectable()
@@ -75,7 +78,7 @@ export class EngineConsumer extends HostedConsumer {
   }
 
   protected override prepare() {
-    return declareTopology(this.messaging.jsm, topologyOf(this.config));
+    return declareStepRunnerTopology(this.messaging.jsm, topologyOf(this.config));
   }
 
   protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {

@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CONSUMERS, type JobSnapshot, executionSubjects } from '@trigrun/execution-contracts';
-import { ExecutionStore, declareTopology, launchExecution } from '@trigrun/execution-engine';
+import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
 import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
 import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
 import { ensureBuilt, freePort, killHard, startService, waitUntil } from './testing/service-process';
+import { declareStepRunnerTopology } from './topology';
 
 /**
  * The sweeper of last resort as deployed (docs/recovery.md): the real scheduler finds an execution
@@ -31,7 +32,7 @@ describe('re-drive through the scheduler and the step-runner', () => {
   beforeAll(async () => {
     ensureBuilt('step-runner', 'scheduler');
     messaging = await connectMessaging(NATS_URL, 'redrive-int-spec');
-    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000, retentionDays: 1 });
+    await declareStepRunnerTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000, retentionDays: 1 });
     store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
     db = await createScratchDatabase(ADMIN_URL, []);
     target = createServer((req, res) => {

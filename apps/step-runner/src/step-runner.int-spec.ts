@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JobSnapshot } from '@trigrun/execution-contracts';
-import { ExecutionStore, declareTopology, launchExecution } from '@trigrun/execution-engine';
+import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
 import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
 import { ensureBuilt, freePort, startService, waitUntil } from './testing/service-process';
+import { declareStepRunnerTopology } from './topology';
 
 /**
  * The real step-runner process against the real NATS: killed with SIGKILL while a request is in
@@ -29,7 +30,7 @@ describe('step-runner under kill -9', () => {
   beforeAll(async () => {
     ensureBuilt('step-runner');
     messaging = await connectMessaging(NATS_URL, 'step-runner-int-spec');
-    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000, retentionDays: 1 });
+    await declareStepRunnerTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000, retentionDays: 1 });
     store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
     target = createServer((req, res) => {
       if (req.url === '/flaky') {

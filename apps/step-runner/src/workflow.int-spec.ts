@@ -4,10 +4,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionEvent, ExecutionEventOf, JobSnapshot, StepSpec } from '@trigrun/execution-contracts';
 import { type ScratchDatabase, createScratchDatabase } from '@trigrun/database/testing';
-import { ExecutionStore, Waitpoints, declareTopology, launchExecution, parkTokenAad } from '@trigrun/execution-engine';
+import { ExecutionStore, launchExecution, parkTokenAad } from '@trigrun/execution-store';
+import { Waitpoints } from '@trigrun/execution-waitpoints';
 import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
 import { SecretCipher } from '@trigrun/secrets';
 import { ensureBuilt, freePort, killHard, startService as startProcess, waitUntil } from './testing/service-process';
+import { declareStepRunnerTopology } from './topology';
 
 /**
  * Parked workflows against the real step-runner and scheduler processes, NATS and Postgres:
@@ -38,7 +40,7 @@ describe('parked workflows across restarts', () => {
     ensureBuilt('step-runner', 'scheduler');
     db = await createScratchDatabase(ADMIN_DB, []);
     messaging = await connectMessaging(NATS_URL, 'workflow-int-spec');
-    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000, retentionDays: 1 });
+    await declareStepRunnerTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000, retentionDays: 1 });
     store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
     waitpoints = new Waitpoints(store, () => new Date());
     target = createServer((req, res) => {

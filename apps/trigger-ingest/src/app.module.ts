@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ExecutionStore, Waitpoints } from '@trigrun/execution-engine';
+import { ExecutionStore } from '@trigrun/execution-store';
+import { Waitpoints } from '@trigrun/execution-waitpoints';
 import { jetStreamManagerWithin, jetStreamWithin, type Messaging } from '@trigrun/messaging';
 import { MESSAGING, PlatformModule } from '@trigrun/nest';
 import { ApprovalsController } from './approvals.controller';

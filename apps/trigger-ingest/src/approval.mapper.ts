@@ -1,5 +1,5 @@
 import type { ApprovalDecision } from '@trigrun/execution-contracts';
-import type { ApprovalView } from '@trigrun/execution-engine';
+import type { ApprovalView } from '@trigrun/execution-waitpoints';
 import type { ReviewDecision, ReviewPageModel } from '@trigrun/review-page';
 
 /** The URLs a review page's buttons post to, under the install's public base URL. */

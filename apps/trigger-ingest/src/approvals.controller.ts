@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertNever } from '@trigrun/execution-domain';
-import { Waitpoints } from '@trigrun/execution-engine';
+import { Waitpoints } from '@trigrun/execution-waitpoints';
 import { ApiError, InjectConfig, Public } from '@trigrun/nest';
 import {
   REVIEW_PAGE_HEADERS,

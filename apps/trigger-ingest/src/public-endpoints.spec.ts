@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ApprovalDecision } from '@trigrun/execution-contracts';
-import { type ApprovalView, type DecisionOutcome, type ResumeOutcome, Waitpoints } from '@trigrun/execution-engine';
+import { type ApprovalView, type DecisionOutcome, type ResumeOutcome, Waitpoints } from '@trigrun/execution-waitpoints';
 import { CONFIG, ErrorEnvelopeFilter, createValidationPipe } from '@trigrun/nest';
 import { ApprovalsController } from './approvals.controller';
 import { MAX_BODY_BYTES, registerBodyParsers } from './body-parsers';

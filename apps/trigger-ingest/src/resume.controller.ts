@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { assertNever } from '@trigrun/execution-domain';
-import { MAX_RESUME_PAYLOAD_BYTES, Waitpoints } from '@trigrun/execution-engine';
+import { MAX_RESUME_PAYLOAD_BYTES, Waitpoints } from '@trigrun/execution-waitpoints';
 import { AcceptsAnyText, ApiError, Public } from '@trigrun/nest';
 
 /**

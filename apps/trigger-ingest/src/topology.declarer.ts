@@ -1,8 +1,9 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { declareTopology, topologyOf } from '@trigrun/execution-engine';
+import { topologyOf } from '@trigrun/execution-store';
 import type { Messaging } from '@trigrun/messaging';
 import { InjectConfig, InjectMessaging } from '@trigrun/nest';
 import type { ServiceConfig } from './config';
+import { declareExecutionStreams } from '@trigrun/execution-store';
 
 /** Like every service, declares the streams at boot (idempotent), so a link opened before any other service started reads an empty stream instead of failing. */
 @Injectable()
@@ -13,6 +14,6 @@ export class TopologyDeclarer implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): Promise<void> {
-    return declareTopology(this.messaging.jsm, topologyOf(this.config));
+    return declareExecutionStreams(this.messaging.jsm, topologyOf(this.config));
   }
 }

@@ -1,2 +1,3 @@
 export * from './concurrency-slots';
 export * from './execution-timers';
+export * from './sweeper';

@@ -4,7 +4,7 @@ import { type ExecutionCommand, type ExecutionIdentity, type ExecutionState, dec
 import type { GuardedHttpClient, OutboundResult } from '@trigrun/http-client';
 import type { MessageContext } from '@trigrun/messaging';
 import { ExecutionEngine, HELD_HAND_BACK_MS, type EngineDeps } from './engine';
-import type { AppendResult, ExecutionStore, LoadedExecution } from './execution-store';
+import type { AppendResult, ExecutionStore, LoadedExecution } from '@trigrun/execution-store';
 import { NO_SECRETS, NO_WORKFLOW_PORTS } from './testing';
 
 /**

@@ -2,6 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import {
   type AttemptRecord,
   type DeliverCallback,
+  callbackFor,
   type ExecutionError,
   type ExecutionEvent,
   InvalidEventError,
@@ -12,10 +13,10 @@ import {
 import { type ExecutionCommand, type ExecutionIdentity, type ExecutionState, type NextAction, evolve, initialState, nextAction, starterAttempt } from '@trigrun/execution-domain';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, type MessageContext, ack, nakAfter, term } from '@trigrun/messaging';
-import { callbackFor } from './callbacks';
+
 import { type SecretReferences, type SecretResolver, performAttempt } from './request-attempt';
-import { type AppendResult, type ExecutionStore, type LoadedExecution, UnstorableEventError, decodeEvent, newExecutionUuid } from './execution-store';
-import { type TokenSealer, mintParkToken } from './park-tokens';
+import { type AppendResult, type ExecutionStore, type LoadedExecution, UnstorableEventError, decodeEvent, newExecutionUuid } from '@trigrun/execution-store';
+import { type TokenSealer, mintParkToken } from '@trigrun/execution-store';
 import { performStepAttempt } from './step-attempt';
 
 interface SlotHolder {

@@ -5,10 +5,9 @@ import { type AddressInfo, connect, createServer as createTcpServer } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ConsumerRunner, type Messaging, closeMessaging, connectMessaging } from '@trigrun/messaging';
-import { launchExecution } from './execution-launcher';
-import { ExecutionStore } from './execution-store';
+import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
 import { engineOn, engineRunner, oneTimeJob, startTarget, waitUntil } from './testing';
-import { declareTopology } from './topology';
+import { declareEngineTopology as declareTopology } from './topology';
 
 /**
  * docs/recovery.md, against a real server: the fault run's stuck execution, reproduced on a

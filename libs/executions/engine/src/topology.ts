@@ -1,75 +1,18 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { CONSUMERS, callbackSubjects, deadLetterSubjects, driveSubjects, executionSubjects } from '@trigrun/execution-contracts';
-import { type FairnessOptions, ensureConsumer, ensureStream, workspaceHeaderOf } from '@trigrun/messaging';
-
-export interface TopologyOptions {
-  readonly namespace: string;
-  readonly replicas: number;
-  readonly ackWaitMs: number;
-  readonly retentionDays: number;
-}
-
-const DAY_MS = 24 * 3600_000;
+import { CONSUMERS } from '@trigrun/execution-contracts';
+import { type TopologyOptions, declareExecutionConsumer } from '@trigrun/execution-store';
+import { type FairnessOptions, workspaceHeaderOf } from '@trigrun/messaging';
 
 /**
- * Streams and durable consumers, declared in code. Idempotent: `npm run migrate` (and the
- * Kubernetes migration Job) run it, and each service runs it again at boot.
+ * The engine's durable consumer of every execution event (step-runner-engine), with the streams it
+ * reads. The sweeper's DriveExecution commands that `ExecutionEngine.drive` carries out have their
+ * stream declared with the sweeper (declareDriveTopology, @trigrun/execution-coordination).
  */
-export async function declareTopology(jsm: JetStreamManager, opts: TopologyOptions): Promise<void> {
-  const subjects = executionSubjects(opts.namespace);
-  await ensureStream(
-    jsm,
-    { name: subjects.stream, subjects: [subjects.all], duplicateWindowMs: 2 * 60_000, maxAgeMs: opts.retentionDays * DAY_MS },
-    opts.replicas,
-  );
-  const deadLetters = deadLetterSubjects(opts.namespace);
-  await ensureStream(jsm, { name: deadLetters.stream, subjects: [deadLetters.all], duplicateWindowMs: 2 * 60_000, maxAgeMs: 30 * 24 * 3600_000 }, opts.replicas);
-  const consumer = (durable: string, maxAckPending: number) =>
-    ensureConsumer(jsm, { stream: subjects.stream, durable, filterSubject: subjects.all, ackWaitMs: opts.ackWaitMs, maxAckPending, maxDeliver: -1 });
+export async function declareEngineTopology(jsm: JetStreamManager, opts: TopologyOptions): Promise<void> {
   // Runs armed ahead of their slot (the scheduler's lookahead) wait as unacked, delayed messages:
   // the engine's limit must hold every run due within the lookahead, or the last ones start late.
   // Nothing is buffered in the step-runner for them; it pulls only as many as it works on.
-  await consumer(CONSUMERS.stepRunnerEngine, 65_536);
-  await consumer(CONSUMERS.apiGatewayReadModel, 4096);
-  // A command stream read by one durable: each command is a durable driver until it is done.
-  const commands = async (on: { stream: string; all: string }, durable: string) => {
-    await ensureStream(jsm, { name: on.stream, subjects: [on.all], duplicateWindowMs: 10 * 60_000, maxAgeMs: 7 * DAY_MS }, opts.replicas);
-    await ensureConsumer(jsm, { stream: on.stream, durable, filterSubject: on.all, ackWaitMs: opts.ackWaitMs, maxAckPending: 1024, maxDeliver: -1 });
-  };
-  await commands(callbackSubjects(opts.namespace), CONSUMERS.notifierCallbacks);
-  // The sweeper's re-drives (docs/recovery.md): rare by design.
-  await commands(driveSubjects(opts.namespace), CONSUMERS.stepRunnerDrive);
-  // Before DeliverCallback commands existed, the notifier read every execution event.
-  await jsm.consumers.delete(subjects.stream, CONSUMERS.notifierCallbacks).catch(() => undefined);
-}
-
-interface ServiceConfig {
-  readonly TRIGRUN_NAMESPACE: string;
-  readonly TRIGRUN_JETSTREAM_REPLICAS: number;
-  readonly TRIGRUN_ACK_WAIT_MS: number;
-  readonly TRIGRUN_SHUTDOWN_GRACE_MS: number;
-  readonly TRIGRUN_EVENT_RETENTION_DAYS: number;
-}
-
-export const topologyOf = (
-  config: Pick<ServiceConfig, 'TRIGRUN_NAMESPACE' | 'TRIGRUN_JETSTREAM_REPLICAS' | 'TRIGRUN_ACK_WAIT_MS' | 'TRIGRUN_EVENT_RETENTION_DAYS'>,
-): TopologyOptions => ({
-  namespace: config.TRIGRUN_NAMESPACE,
-  replicas: config.TRIGRUN_JETSTREAM_REPLICAS,
-  ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
-  retentionDays: config.TRIGRUN_EVENT_RETENTION_DAYS,
-});
-
-/** How a service consumes the executions stream as `durable`: the options of a hosted consumer. */
-export function executionConsumerOptions(config: ServiceConfig, durable: string, concurrency: number) {
-  return {
-    stream: executionSubjects(config.TRIGRUN_NAMESPACE).stream,
-    durable,
-    concurrency,
-    ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
-    shutdownGraceMs: config.TRIGRUN_SHUTDOWN_GRACE_MS,
-    deadLetterSubject: deadLetterSubjects(config.TRIGRUN_NAMESPACE).forConsumer(durable),
-  };
+  await declareExecutionConsumer(jsm, opts, CONSUMERS.stepRunnerEngine, 65_536);
 }
 
 const decoder = new TextDecoder();

@@ -3,7 +3,7 @@ import { createOrm } from '@trigrun/database';
 import type { ExecutionEvent, ExecutionTrigger, JobKind } from '@trigrun/execution-contracts';
 import type { Disposition } from '@trigrun/messaging';
 import { ulid } from '@trigrun/util';
-import { parkTokenAad } from '@trigrun/execution-engine';
+import { parkTokenAad } from '@trigrun/execution-store';
 import { SecretCipher } from '@trigrun/secrets';
 import { ExecutionProjector } from './execution.projector';
 import { ExecutionQueries } from './execution.queries';

@@ -2,3 +2,4 @@ export * from './execution.projection';
 export * from './execution.projector';
 export * from './execution.queries';
 export * from './waiting-payload';
+export * from './topology';

@@ -1,4 +1,4 @@
-import { parkTokenAad } from '@trigrun/execution-engine';
+import { parkTokenAad } from '@trigrun/execution-store';
 import { SecretCipher } from '@trigrun/secrets';
 import type { WaitingView } from './execution.projection';
 import { waitingPayloadsOpenedWith } from './waiting-payload';

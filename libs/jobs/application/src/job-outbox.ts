@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { JobSnapshot, WithdrawalReason } from '@trigrun/execution-contracts';
-import { ExecutionStore, launchExecution } from '@trigrun/execution-engine';
+import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
 import { ConcurrencyConflict } from '@trigrun/messaging';
 import { InjectOrm } from '@trigrun/nest';
 

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '@trigrun/accounts';
 import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
-import { ExecutionStore, declareTopology, launchExecution } from '@trigrun/execution-engine';
+import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
 import { snapshotOf } from '@trigrun/job-domain';
 import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
 import { ApiError } from '@trigrun/nest';
 import { executionIdForSlot } from '@trigrun/util';
 import { JOB_ENTITIES, Job } from './index';
 import { JobsService } from './jobs.service';
+import { declareExecutionStreams } from '@trigrun/execution-store';
 
 /**
  * A change to a job whose next run is already armed (queued ahead of its slot): against the real
@@ -29,7 +30,7 @@ describe('JobsService and armed runs (real PostgreSQL and NATS)', () => {
   beforeAll(async () => {
     db = await createScratchDatabase(ADMIN_URL, JOB_ENTITIES);
     messaging = await connectMessaging(NATS_URL, 'jobs-service-spec');
-    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 30_000, retentionDays: 1 });
+    await declareExecutionStreams(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 30_000, retentionDays: 1 });
     store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
     jobs = new JobsService(db.orm, store);
     // A failure inside the database after every check passed: what a value PostgreSQL refuses, a

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '@trigrun/accounts';
 import { createScratchDatabase, type ScratchDatabase, startTcpRelay, type TcpRelay } from '@trigrun/database/testing';
-import { ExecutionStore, declareTopology, launchExecution } from '@trigrun/execution-engine';
+import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
 import { executionSubjects } from '@trigrun/execution-contracts';
 import { snapshotOf } from '@trigrun/job-domain';
 import { closeMessaging, connectMessaging, isMessagingUp, jetStreamManagerWithin, jetStreamWithin, type Messaging } from '@trigrun/messaging';
@@ -10,6 +10,7 @@ import { executionIdForSlot } from '@trigrun/util';
 import { JOB_ENTITIES, Job } from './index';
 import { JobOutbox } from './job-outbox';
 import { JobsService } from './jobs.service';
+import { declareExecutionStreams } from '@trigrun/execution-store';
 
 /**
  * The jobs API while NATS is away (issue 10): against the real PostgreSQL and NATS, the service's
@@ -55,7 +56,7 @@ describe('JobsService while NATS is away (real PostgreSQL and NATS through a rel
   beforeAll(async () => {
     db = await createScratchDatabase(ADMIN_URL, JOB_ENTITIES);
     direct = await connectMessaging(NATS_URL, 'jobs-outage-spec');
-    await declareTopology(direct.jsm, { namespace, replicas: 1, ackWaitMs: 30_000, retentionDays: 1 });
+    await declareExecutionStreams(direct.jsm, { namespace, replicas: 1, ackWaitMs: 30_000, retentionDays: 1 });
     directStore = new ExecutionStore(direct.js, direct.jsm, namespace);
   });
 

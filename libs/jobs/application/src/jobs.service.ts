@@ -2,7 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { type EntityManager, LockMode, type MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '@trigrun/accounts';
 import type { ExecutionTrigger, JobKind, WithdrawalReason } from '@trigrun/execution-contracts';
-import { ExecutionStore, launchExecution } from '@trigrun/execution-engine';
+import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
 import { type ExecutionApi, project, toApi } from '@trigrun/execution-read-model';
 import { JOB_KINDS, type Problem, SUPPORTED_KINDS, normalizeJobFields, snapshotOf } from '@trigrun/job-domain';
 import { isMessagingUp, type Messaging } from '@trigrun/messaging';

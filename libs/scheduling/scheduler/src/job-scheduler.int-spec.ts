@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
 import { executionSubjects } from '@trigrun/execution-contracts';
-import { ExecutionStore, declareTopology, launchExecution } from '@trigrun/execution-engine';
+import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
 import { snapshotOf } from '@trigrun/job-domain';
 import { JOB_ENTITIES, Job } from '@trigrun/jobs';
 import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
 import { newId } from '@trigrun/util';
 import { JobScheduler } from './job-scheduler';
 import { executionIdForSlot } from './slot-id';
+import { declareExecutionStreams } from '@trigrun/execution-store';
 
 /** The scheduler against the real PostgreSQL and NATS: exactly-once firing, replicas, restarts. */
 const NATS_URL = process.env.TRIGRUN_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -27,7 +28,7 @@ describe('JobScheduler (real PostgreSQL and NATS)', () => {
   beforeAll(async () => {
     db = await createScratchDatabase(ADMIN_URL, JOB_ENTITIES);
     messaging = await connectMessaging(NATS_URL, 'job-scheduler-spec');
-    await declareTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 30_000, retentionDays: 1 });
+    await declareExecutionStreams(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 30_000, retentionDays: 1 });
     store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
   });
 

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createScratchDatabase, type ScratchDatabase, startTcpRelay, type TcpRelay } from '@trigrun/database/testing';
-import { ExecutionStore, declareTopology } from '@trigrun/execution-engine';
+import { ExecutionStore } from '@trigrun/execution-store';
 import { JOB_ENTITIES, Job, JobOutbox } from '@trigrun/jobs';
 import { closeMessaging, connectMessaging, isMessagingUp, jetStreamManagerWithin, jetStreamWithin, type Messaging } from '@trigrun/messaging';
 import { newId } from '@trigrun/util';
 import { JobScheduler } from './job-scheduler';
 import { executionIdForSlot } from './slot-id';
+import { declareExecutionStreams } from '@trigrun/execution-store';
 
 /**
  * The scheduler while NATS stops answering (issue 10), against the real PostgreSQL and NATS, its
@@ -28,7 +29,7 @@ describe('JobScheduler while NATS is silent (real PostgreSQL and NATS through a 
   beforeAll(async () => {
     db = await createScratchDatabase(ADMIN_URL, JOB_ENTITIES);
     direct = await connectMessaging(NATS_URL, 'scheduler-outage-spec');
-    await declareTopology(direct.jsm, { namespace, replicas: 1, ackWaitMs: 30_000, retentionDays: 1 });
+    await declareExecutionStreams(direct.jsm, { namespace, replicas: 1, ackWaitMs: 30_000, retentionDays: 1 });
     directStore = new ExecutionStore(direct.js, direct.jsm, namespace);
     const target = new URL(NATS_URL);
     relay = await startTcpRelay(target.hostname, Number(target.port || 4222));

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { JobKind, JobSnapshot, RequestSpec, RetryPolicy, StepSpec } from '@trigrun/execution-contracts';
-import type { ExecutionStore } from '@trigrun/execution-engine';
+import type { ExecutionStore } from '@trigrun/execution-store';
 import { snapshotOf } from '@trigrun/job-domain';
 import { type JobIntent, JobOutbox } from '@trigrun/jobs';
 import { type NormalizedSchedule, nextRunAt } from '@trigrun/scheduling-domain';

@@ -6,7 +6,7 @@ import { GuardedHttpClient } from '@trigrun/http-client';
 import { ConsumerRunner, type Messaging, connectionEpoch } from '@trigrun/messaging';
 import { secretNamesIn, secretRedactor, substituteSecrets } from '@trigrun/secrets';
 import { type EngineDeps, ExecutionEngine } from '../engine';
-import type { ExecutionStore } from '../execution-store';
+import type { ExecutionStore } from '@trigrun/execution-store';
 import { engineFairness } from '../topology';
 
 /** Fixtures for the engine's specs and the specs of the services that run it (not for production code). */

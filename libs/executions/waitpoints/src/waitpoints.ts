@@ -1,7 +1,7 @@
-import { type ApprovalDecision, type ExecutionEvent, storableText, storableValue } from '@trigrun/execution-contracts';
-import { type ExecutionIdentity, contextOf, parkedStepOf } from '@trigrun/execution-domain';
-import { type ExecutionStore, type LoadedExecution, UnstorableEventError } from './execution-store';
-import { executionIdOfToken, hashParkToken, sameTokenHash } from './park-tokens';
+import { type ApprovalDecision, type ExecutionEvent, type ExecutionEventOf, storableText, storableValue } from '@trigrun/execution-contracts';
+import { type ExecutionIdentity, type IgnoreCode, contextOf, decide, isIgnore } from '@trigrun/execution-domain';
+import { type ExecutionStore, type LoadedExecution, UnstorableEventError } from '@trigrun/execution-store';
+import { executionIdOfToken, hashParkToken, sameTokenHash } from '@trigrun/execution-store';
 
 /**
  * A resume payload becomes part of an event (and JetStream's default message limit is 1 MB), so
@@ -67,50 +67,50 @@ export class Waitpoints {
   async resume(token: string, rawPayload: unknown): Promise<ResumeOutcome> {
     const payload = storableValue(rawPayload ?? null);
     if (Buffer.byteLength(JSON.stringify(payload), 'utf8') > MAX_RESUME_PAYLOAD_BYTES) return { kind: 'too_large' };
-    const found = await this.find(token, 'webhook');
-    if (found.kind !== 'found') return found.kind === 'used' ? { kind: 'already_completed', executionId: found.executionId } : { kind: 'not_found' };
-    const now = this.now();
+    const issued = await this.find(token, 'webhook');
+    if (!issued) return { kind: 'not_found' };
     let result;
     try {
-      result = await this.store.execute(found.identity, () => ({ type: 'ResumeStep', tokenHash: found.hash, payload, now: now.toISOString() }), {
+      result = await this.store.execute(issued.identity, () => ({ type: 'ResumeStep', tokenHash: issued.hash, payload, now: this.now().toISOString() }), {
         now: this.now,
-        loaded: found.loaded,
+        loaded: issued.loaded,
       });
     } catch (error) {
       if (error instanceof UnstorableEventError) return { kind: 'unstorable', reason: error.message };
       throw error;
     }
-    if (!('ignored' in result)) return { kind: 'resumed', executionId: found.identity.executionId };
-    return result.code === 'expired' || result.code === 'unknown_token' ? { kind: 'not_found' } : { kind: 'already_completed', executionId: found.identity.executionId };
+    if (!('ignored' in result)) return { kind: 'resumed', executionId: issued.identity.executionId };
+    return refusedAsUsed(result, issued.stepId) ? { kind: 'already_completed', executionId: issued.identity.executionId } : { kind: 'not_found' };
   }
 
   async decide(token: string, input: DecisionInput): Promise<DecisionOutcome> {
-    const found = await this.find(token, 'approval');
-    if (found.kind === 'missing') return { kind: 'not_found' };
-    if (found.kind === 'used') return { kind: 'conflict', executionId: found.executionId, first: decisionOf(found.loaded.events, found.stepId) };
+    const issued = await this.find(token, 'approval');
+    if (!issued) return { kind: 'not_found' };
     const now = this.now().toISOString();
     const text = (v: string | null | undefined) => (v === null || v === undefined ? null : storableText(v));
     const decision: ApprovalDecision = { decision: input.decision, comment: text(input.comment), decided_by: text(input.decidedBy), decided_at: now };
-    const result = await this.store.execute(found.identity, () => ({ type: 'DecideApproval', tokenHash: found.hash, decision, now }), {
+    const result = await this.store.execute(issued.identity, () => ({ type: 'DecideApproval', tokenHash: issued.hash, decision, now }), {
       now: this.now,
-      loaded: found.loaded,
+      loaded: issued.loaded,
     });
-    if (!('ignored' in result)) return { kind: 'decided', executionId: found.identity.executionId, decision };
-    if (result.code === 'expired' || result.code === 'unknown_token') return { kind: 'not_found' };
-    return { kind: 'conflict', executionId: found.identity.executionId, first: decisionOf(result.loaded.events, found.stepId) };
+    if (!('ignored' in result)) return { kind: 'decided', executionId: issued.identity.executionId, decision };
+    if (!refusedAsUsed(result, issued.stepId)) return { kind: 'not_found' };
+    return { kind: 'conflict', executionId: issued.identity.executionId, first: decisionOf(result.loaded.events, issued.stepId) };
   }
 
   /** The review page's data; null for an unknown token. A GET never decides anything. */
   async describe(token: string): Promise<ApprovalView | null> {
-    const found = await this.find(token, 'approval');
-    if (found.kind === 'missing') return null;
-    const { loaded, stepId } = found;
+    const issued = await this.find(token, 'approval');
+    if (!issued) return null;
+    const { loaded, stepId, parked } = issued;
     const queued = loaded.events[0];
     if (!queued || queued.type !== 'ExecutionQueued') return null;
-    const parked = [...loaded.events].reverse().find((e) => e.type === 'ExecutionParked' && e.data.step_id === stepId);
-    if (!parked || parked.type !== 'ExecutionParked') return null;
+    // Pending when the decider would take a decision now: it alone says what "waiting" means.
+    const now = this.now().toISOString();
+    const probe: ApprovalDecision = { decision: 'approved', comment: null, decided_by: null, decided_at: now };
+    const pending = !isIgnore(decide({ type: 'DecideApproval', tokenHash: issued.hash, decision: probe, now }, loaded.state));
+    if (!pending && !decidedByPerson(loaded.events, stepId)) return null;
     const started = loaded.events.find((e) => e.type === 'ExecutionStarted');
-    const decision = decisionOf(loaded.events, stepId);
     return {
       executionId: queued.execution_id,
       jobId: queued.job_id,
@@ -120,42 +120,52 @@ export class Waitpoints {
       context: contextOf(loaded.state),
       startedAt: started?.occurred_at ?? null,
       expiresAt: parked.data.expires_at,
-      state: found.kind === 'found' ? 'pending' : 'decided',
-      decision,
+      state: pending ? 'pending' : 'decided',
+      decision: decisionOf(loaded.events, stepId),
     };
   }
 
   /**
-   * Finds the parked step a token belongs to. `used`: the token was issued for a step of this
-   * execution that has since ended (a second resume, a late decision); `missing`: anything else.
+   * The execution a token was issued for, and the step it was issued to: null when the token is
+   * malformed, or names an execution that never issued it (for this kind of step). Whether the
+   * step still waits, and whether the token is still good, is the decider's to say.
    */
-  private async find(
-    token: string,
-    reason: 'webhook' | 'approval',
-  ): Promise<
-    | { kind: 'found'; identity: ExecutionIdentity; loaded: LoadedExecution; hash: string; stepId: string }
-    | { kind: 'used'; executionId: string; loaded: LoadedExecution; stepId: string }
-    | { kind: 'missing' }
-  > {
+  private async find(token: string, reason: 'webhook' | 'approval'): Promise<Issued | null> {
     const executionId = executionIdOfToken(token);
-    if (!executionId) return { kind: 'missing' };
+    if (!executionId) return null;
     const loaded = await this.store.load(executionId);
     const first = loaded.events[0];
-    if (!first) return { kind: 'missing' };
+    if (!first) return null;
     const hash = hashParkToken(token);
-    const issued = loaded.events.find((e) => e.type === 'ExecutionParked' && e.data.reason === reason && sameTokenHash(e.data.token_hash, hash));
-    if (!issued || issued.type !== 'ExecutionParked') return { kind: 'missing' };
-    const stepId = issued.data.step_id;
-    const parked = parkedStepOf(loaded.state);
-    if (parked && parked.stepId === stepId && sameTokenHash(parked.tokenHash, hash)) {
-      if (Date.parse(parked.expiresAt) <= this.now().getTime()) return { kind: 'missing' };
-      return { kind: 'found', identity: { executionId, jobId: first.job_id, workspaceId: first.workspace_id }, loaded, hash, stepId };
-    }
-    // The token was issued but its step is over: expired steps answer 404, ended ones "already completed".
-    const resumed = loaded.events.some((e) => e.type === 'ExecutionResumed' && e.data.step_id === stepId && e.data.via !== 'timeout');
-    return resumed ? { kind: 'used', executionId, loaded, stepId } : { kind: 'missing' };
+    const parked = loaded.events.find(
+      (e): e is ExecutionEventOf<'ExecutionParked'> => e.type === 'ExecutionParked' && e.data.reason === reason && sameTokenHash(e.data.token_hash, hash),
+    );
+    if (!parked) return null;
+    return { identity: { executionId, jobId: first.job_id, workspaceId: first.workspace_id }, loaded, hash, stepId: parked.data.step_id, parked };
   }
 }
+
+interface Issued {
+  readonly identity: ExecutionIdentity;
+  readonly loaded: LoadedExecution;
+  readonly hash: string;
+  readonly stepId: string;
+  readonly parked: ExecutionEventOf<'ExecutionParked'>;
+}
+
+/**
+ * Whether a refused resume or decision met a step that a caller already ended (answered "already
+ * completed" / 409), rather than one that expired or timed out (answered 404, as an unknown
+ * link is).
+ */
+function refusedAsUsed(result: { code?: IgnoreCode; loaded: LoadedExecution }, stepId: string): boolean {
+  if (result.code === 'expired' || result.code === 'unknown_token') return false;
+  return decidedByPerson(result.loaded.events, stepId);
+}
+
+/** The step's wait was ended by a resume call or a decision, not by its timeout. */
+const decidedByPerson = (events: readonly ExecutionEvent[], stepId: string): boolean =>
+  events.some((e) => e.type === 'ExecutionResumed' && e.data.step_id === stepId && e.data.via !== 'timeout');
 
 function decisionOf(events: readonly ExecutionEvent[], stepId: string): ApprovalDecision | null {
   for (const e of events) if (e.type === 'ExecutionResumed' && e.data.step_id === stepId && e.data.decision) return e.data.decision;

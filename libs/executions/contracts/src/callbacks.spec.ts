@@ -1,4 +1,4 @@
-import type { ExecutionEvent } from '@trigrun/execution-contracts';
+import type { ExecutionEvent } from './events';
 import { callbackBody, callbackFor } from './callbacks';
 
 const envelope = (position: number, type: string, data: object, at: string) =>

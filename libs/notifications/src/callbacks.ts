@@ -1,56 +1,11 @@
-import { type CallbackBody, type DeliverCallback, type ExecutionEvent, callbackSubjects } from '@trigrun/execution-contracts';
+import { type DeliverCallback, callbackSubjects } from '@trigrun/execution-contracts';
 import { backoffMs, shouldRetry } from '@trigrun/execution-domain';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, ack, nakAfter } from '@trigrun/messaging';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { EXECUTION_ID_HEADER, attemptRecordOf } from './attempt';
+import { EXECUTION_ID_HEADER, attemptRecordOf } from '@trigrun/execution-engine';
 
 const CALLBACK_TIMEOUT_MS = 30_000;
-
-/**
- * The body POSTed to on_success_url / on_failure_url (SPEC §2). Built from the events alone, which
- * hold only redacted values of whatever a send yielded (docs/secrets.md): no secret reaches a
- * callback receiver, and nothing here may add a value from anywhere else.
- */
-export function callbackBody(events: readonly ExecutionEvent[]): CallbackBody | null {
-  const queued = events.find((e) => e.type === 'ExecutionQueued');
-  const started = events.find((e) => e.type === 'ExecutionStarted');
-  const end = events.at(-1);
-  if (!queued || !end || (end.type !== 'ExecutionSucceeded' && end.type !== 'ExecutionFailed')) return null;
-  const succeeded = end.type === 'ExecutionSucceeded';
-  return {
-    event: succeeded ? 'execution.succeeded' : 'execution.failed',
-    execution: {
-      id: end.execution_id,
-      job_id: end.job_id,
-      status: succeeded ? 'succeeded' : 'failed',
-      final_output: succeeded ? (end.data.final_output ?? null) : null,
-      error: succeeded ? null : end.data.error,
-      started_at: started?.occurred_at ?? null,
-      finished_at: end.occurred_at,
-    },
-  };
-}
-
-/** The callback an ended execution asks for, or null (not ended, or no URL for its outcome). */
-export function callbackFor(events: readonly ExecutionEvent[]): DeliverCallback | null {
-  const queued = events[0];
-  const body = callbackBody(events);
-  if (!queued || queued.type !== 'ExecutionQueued' || !body) return null;
-  const job = queued.data.job;
-  const url = body.event === 'execution.succeeded' ? job.on_success_url : job.on_failure_url;
-  if (!url) return null;
-  return {
-    type: 'DeliverCallback',
-    version: 1,
-    execution_id: queued.execution_id,
-    job_id: queued.job_id,
-    workspace_id: queued.workspace_id,
-    url,
-    retry_policy: job.retry_policy,
-    body,
-  };
-}
 
 /** Issues the command durably; a repeat (a redelivered terminal event) is dropped by its id. */
 export async function requestCallback(js: JetStreamClient, namespace: string, command: DeliverCallback): Promise<void> {

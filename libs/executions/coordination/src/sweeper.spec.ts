@@ -1,7 +1,7 @@
 import type { DriveExecution, ExecutionEvent, JobSnapshot, NewExecutionEvent } from '@trigrun/execution-contracts';
 import { EVENT_SCHEMA_VERSION } from '@trigrun/execution-contracts';
 import { type ExecutionCommand, type ExecutionState, decide, evolve, initialState, isIgnore } from '@trigrun/execution-domain';
-import type { LoadedExecution } from './execution-store';
+import type { LoadedExecution } from '@trigrun/execution-store';
 import { ExecutionSweeper, driveDeadline } from './sweeper';
 
 const T0 = Date.parse('2026-03-15T10:00:00.000Z');

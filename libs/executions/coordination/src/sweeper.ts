@@ -1,7 +1,7 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
-import { type DriveExecution, driveSubjects } from '@trigrun/execution-contracts';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { CONSUMERS, type DriveExecution, driveSubjects } from '@trigrun/execution-contracts';
 import { nextAction } from '@trigrun/execution-domain';
-import type { ExecutionStore, LoadedExecution } from './execution-store';
+import { type ExecutionStore, type LoadedExecution, type TopologyOptions, declareCommandStream } from '@trigrun/execution-store';
 
 /**
  * The sweeper of last resort (docs/recovery.md). Every driver of an execution is a message that
@@ -130,4 +130,9 @@ export async function publishDrive(js: JetStreamClient, namespace: string, comma
     msgID: `${command.execution_id}:drive:${command.position}`,
   });
   return !ack.duplicate;
+}
+
+/** The DriveExecution command stream and the step-runner's durable consumer of it (rare by design). */
+export async function declareDriveTopology(jsm: JetStreamManager, opts: TopologyOptions): Promise<void> {
+  await declareCommandStream(jsm, opts, driveSubjects(opts.namespace), CONSUMERS.stepRunnerDrive);
 }

@@ -1,0 +1,4 @@
+export * from './execution-store';
+export * from './execution-launcher';
+export * from './park-tokens';
+export * from './topology';

@@ -1,0 +1,2 @@
+export * from './callbacks';
+export * from './topology';
