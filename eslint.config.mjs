@@ -39,6 +39,21 @@ export default [
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: [] },
+            // Surfaces (the CLI, the MCP server, the dashboard) are clients of the public API:
+            // they import an API client and nothing of the platform's insides.
+            { sourceTag: 'type:surface', onlyDependOnLibsWithTags: ['type:api-client'] },
+            { sourceTag: 'type:api-client', onlyDependOnLibsWithTags: ['type:api-client'] },
+            // Scopes: who may know whom. The platform libs know no feature; the execution core
+            // knows no feature built on it (triggers, notifications, monitors, jobs, schedules):
+            // those arrive as their own libs and consumers reacting to its events.
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            {
+              sourceTag: 'scope:executions',
+              notDependOnLibsWithTags: ['scope:notifications', 'scope:triggers', 'scope:monitors', 'scope:jobs', 'scope:scheduling'],
+            },
+            { sourceTag: 'scope:notifications', notDependOnLibsWithTags: ['scope:triggers', 'scope:monitors', 'scope:jobs', 'scope:scheduling'] },
+            { sourceTag: 'scope:secrets', onlyDependOnLibsWithTags: ['scope:shared', 'scope:secrets', 'scope:accounts'] },
+            { sourceTag: 'scope:accounts', onlyDependOnLibsWithTags: ['scope:shared', 'scope:accounts'] },
           ],
         },
       ],
