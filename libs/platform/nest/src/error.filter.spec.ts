@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
-import type { ArgumentsHost } from '@nestjs/common';
+import { type ArgumentsHost, Logger } from '@nestjs/common';
 import { DomainError } from '@trigrun/util';
 import { ErrorEnvelopeFilter, type DependencyProbe, discardBody, toApiError } from './error.filter';
 
@@ -79,6 +79,19 @@ describe('ErrorEnvelopeFilter: an error nobody classified', () => {
     expect((await answer(unexplained, async () => ({ checks: { nats: 'up', postgres: 'up', redis: 'up' } }))).status).toBe(500);
     expect((await answer(unexplained, async () => Promise.reject(new Error('probe broke')))).status).toBe(500);
     expect((await answer(unexplained)).status).toBe(500);
+  });
+
+  it('logs a dependency outage it classified, but not an unavailable refusal a service threw on purpose', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const refused = await answer(DomainError.unavailable('The role is changed in the database, but the cache could not be cleared', 1));
+      expect([refused.status, refused.body.error.code]).toEqual([503, 'unavailable']);
+      expect(warn).not.toHaveBeenCalled();
+      expect((await answer(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).status).toBe(503);
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('does not probe for errors it can classify', async () => {
