@@ -6,6 +6,18 @@ import tseslint from 'typescript-eslint';
  * core (domain and contracts import no framework, broker, database, HTTP client or file system,
  * and take time and randomness as data).
  */
+/**
+ * ApiError belongs to the HTTP edge (the error filter, fastify's own refusals, the shutdown gate,
+ * the apps' controllers). Libraries refuse with DomainError from @trigrun/util, which the filter
+ * answers with the same envelope and status (docs/api-conventions.md), so a CLI or an MCP server
+ * built on them inherits no HTTP semantics.
+ */
+const API_ERROR_BAN = {
+  name: '@trigrun/nest',
+  importNames: ['ApiError'],
+  message: 'libraries refuse with DomainError (@trigrun/util); ApiError is for the HTTP edge (libs/platform/nest and the apps)',
+};
+
 const PURE_IMPORT_BANS = {
   patterns: [
     { group: ['@nestjs/*', '@nats-io/*', '@mikro-orm/*', 'ioredis', 'pg', 'fastify', '@trigrun/http-client'], message: 'domain and contract libs stay pure: effects live in the shell' },
@@ -15,6 +27,7 @@ const PURE_IMPORT_BANS = {
     { name: 'fs', message: 'domain and contract libs do no I/O' },
     { name: 'node:http', message: 'domain and contract libs do no I/O' },
     { name: 'node:crypto', message: 'ids and random values come in as data' },
+    API_ERROR_BAN,
   ],
 };
 
@@ -61,6 +74,15 @@ export default [
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  // Before the pure-core block: for the files both match, that block's no-restricted-imports
+  // (which repeats this ban) is the one that applies.
+  {
+    files: ['libs/**/*.ts'],
+    // libs/jobs/application still throws ApiError; it leaves this list when JobsService and
+    // JobContextService throw DomainError (issue 11).
+    ignores: ['libs/platform/nest/**', 'libs/jobs/application/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [API_ERROR_BAN] }] },
   },
   {
     files: ['libs/executions/domain/**/*.ts', 'libs/executions/contracts/**/*.ts', 'libs/jobs/domain/**/*.ts', 'libs/scheduling/domain/**/*.ts', 'libs/executions/templating/**/*.ts', 'libs/executions/matching/**/*.ts', 'libs/executions/review-page/**/*.ts'],

@@ -4,6 +4,7 @@ import { AccountsService, CurrentPrincipal, type Principal } from '@trigrun/acco
 import { Public } from '@trigrun/nest';
 import { AddMemberDto, CreateApiTokenDto, LoginDto, SignupDto, SwitchWorkspaceDto } from './dto/auth.dto';
 
+/** The HTTP edge of AccountsService: each snake_case body (dto/auth.dto.ts) becomes the service's camelCase command here. */
 @ApiTags('accounts')
 @Controller('v1')
 export class AuthController {
@@ -20,14 +21,14 @@ export class AuthController {
   @Post('auth/login')
   @HttpCode(200)
   login(@Body() body: LoginDto) {
-    return this.accounts.login(body);
+    return this.accounts.login({ email: body.email, password: body.password });
   }
 
   @ApiBearerAuth()
   @Post('auth/switch-workspace')
   @HttpCode(200)
   switchWorkspace(@CurrentPrincipal() principal: Principal, @Body() body: SwitchWorkspaceDto) {
-    return this.accounts.switchWorkspace(principal, body.workspace_id);
+    return this.accounts.switchWorkspace(principal, { workspaceId: body.workspace_id });
   }
 
   @ApiBearerAuth()
@@ -52,14 +53,14 @@ export class AuthController {
   @Post('workspace/members')
   @ApiOperation({ summary: 'Add an existing user to this workspace (owners only)' })
   addMember(@CurrentPrincipal() principal: Principal, @Body() body: AddMemberDto) {
-    return this.accounts.addMember(principal, body);
+    return this.accounts.addMember(principal, { email: body.email, role: body.role });
   }
 
   @ApiBearerAuth()
   @Post('api-tokens')
   @ApiOperation({ summary: 'Create an API token (owners only); the token is shown once' })
   createToken(@CurrentPrincipal() principal: Principal, @Body() body: CreateApiTokenDto) {
-    return this.accounts.createApiToken(principal, body.name);
+    return this.accounts.createApiToken(principal, { name: body.name });
   }
 
   @ApiBearerAuth()

@@ -13,7 +13,7 @@ export class MembersController {
   @Patch(':user_id')
   @ApiOperation({ summary: "Change a member's role (owners only); a workspace keeps at least one owner" })
   changeRole(@CurrentPrincipal() principal: Principal, @Param('user_id') userId: string, @Body() body: ChangeMemberRoleDto) {
-    return this.accounts.changeMemberRole(principal, userId, body.role);
+    return this.accounts.changeMemberRole(principal, { userId, role: body.role });
   }
 
   @Delete(':user_id')

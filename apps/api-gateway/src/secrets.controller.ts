@@ -16,7 +16,7 @@ export class SecretsController {
     summary: 'Store an encrypted secret (8 to 16384 characters of printable ASCII); the value is never returned. To change a value, delete and re-create.',
   })
   create(@CurrentPrincipal() principal: Principal, @Body() body: CreateSecretDto) {
-    return this.secrets.create(principal, body);
+    return this.secrets.create(principal, { name: body.name, value: body.value });
   }
 
   @Get()

@@ -3,8 +3,9 @@ import { type AddressInfo, type Server, type Socket, createServer, connect as tc
 import type { MikroORM } from '@mikro-orm/postgresql';
 import Redis from 'ioredis';
 import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
-import { ApiError } from '@trigrun/nest';
+import { toApiError } from '@trigrun/nest';
 import { type RedisClient, closeRedis, createRedis } from '@trigrun/redis';
+import { DomainError } from '@trigrun/util';
 import { AccountsService, type Principal } from './accounts.service';
 import { hashToken } from './crypto';
 import { ACCOUNT_ENTITIES, type Role } from './entities';
@@ -79,13 +80,14 @@ async function cuttableRedis(): Promise<{ url: string; cut: () => Promise<void>;
   };
 }
 
-const rejection = async (work: Promise<unknown>): Promise<ApiError> => {
+/** The service refuses with a DomainError; what a client sees is its HTTP answer (status, headers, body). */
+const rejection = async (work: Promise<unknown>): Promise<ReturnType<typeof toApiError>> => {
   const error = await work.then(
     () => null,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
+  expect(error).toBeInstanceOf(DomainError);
+  return toApiError(error);
 };
 
 describe('AccountsService credentials against the real PostgreSQL and Redis (issue 9 class 2)', () => {
@@ -138,7 +140,7 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
   async function memberOf(owner: Principal, role: Role) {
     const user = await account('member');
     await replicaB.addMember(owner, { email: user.user.email, role });
-    const { token } = await replicaB.switchWorkspace(user.principal, owner.workspaceId);
+    const { token } = await replicaB.switchWorkspace(user.principal, { workspaceId: owner.workspaceId });
     return { userId: user.user.id, token };
   }
 
@@ -147,7 +149,7 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
   describe('API-token revocation', () => {
     it('a revoke landing between a request’s database read and its cache fill is not undone by the fill', async () => {
       const owner = await account('race');
-      const created = await replicaB.createApiToken(owner.principal, 'ci');
+      const created = await replicaB.createApiToken(owner.principal, { name: 'ci' });
       const hash = hashToken(created.token);
 
       // Replica A reads the token row, and its cache write is held right there.
@@ -171,7 +173,7 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
 
     it('a warm cache entry dies with the revoke, and revoking again (a retried DELETE) answers the same', async () => {
       const owner = await account('warm');
-      const created = await replicaB.createApiToken(owner.principal, 'warm');
+      const created = await replicaB.createApiToken(owner.principal, { name: 'warm' });
       for (let i = 0; i < 2; i++) await expect(replicaA.authenticate(created.token)).resolves.toMatchObject({ role: 'owner', via: 'api_token' });
       expect(await cachedEntries(`pat:${hashToken(created.token)}`)).toHaveLength(1);
 
@@ -185,7 +187,7 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
     it('answers 404 for another workspace’s token or an id that cannot be one, and revokes nothing', async () => {
       const owner = await account('own');
       const other = await account('other');
-      const created = await replicaB.createApiToken(owner.principal, 'mine');
+      const created = await replicaB.createApiToken(owner.principal, { name: 'mine' });
       expect((await rejection(replicaB.revokeApiToken(other.principal, created.id))).status).toBe(404);
       for (const id of ['tok_\u0000', 'tok_../x', 'x'.repeat(500), '']) {
         expect((await rejection(replicaB.revokeApiToken(owner.principal, id))).status).toBe(404);
@@ -203,7 +205,7 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
   describe('Redis unreachable', () => {
     it('during a revoke: 503 unavailable with Retry-After, the row revoked, and the repeated DELETE completes it', async () => {
       const owner = await account('outage');
-      const created = await replicaB.createApiToken(owner.principal, 'outage');
+      const created = await replicaB.createApiToken(owner.principal, { name: 'outage' });
       const relay = await cuttableRedis();
       const viaRelay = createRedis(relay.url, NAMESPACE);
       extraClients.push(viaRelay);
@@ -237,7 +239,7 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
 
     it('during a revoke: the replica completes the invalidation itself once Redis is back, without the client repeating it', async () => {
       const owner = await account('heal');
-      const created = await replicaB.createApiToken(owner.principal, 'heal');
+      const created = await replicaB.createApiToken(owner.principal, { name: 'heal' });
       const relay = await cuttableRedis();
       const viaRelay = createRedis(relay.url, NAMESPACE);
       extraClients.push(viaRelay);
@@ -262,7 +264,7 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
 
     it('during authentication: the database answers, for tokens and memberships, and nothing stale is used', async () => {
       const owner = await account('down');
-      const created = await replicaB.createApiToken(owner.principal, 'down');
+      const created = await replicaB.createApiToken(owner.principal, { name: 'down' });
       const admin = await memberOf(owner.principal, 'admin');
       const relay = await cuttableRedis();
       const viaRelay = createRedis(relay.url, NAMESPACE);
@@ -274,7 +276,7 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
       await expect(cutOff.authenticate(created.token)).resolves.toMatchObject({ role: 'owner', via: 'api_token' });
       await expect(cutOff.authenticate(admin.token)).resolves.toMatchObject({ role: 'admin', via: 'jwt' });
       // A change made meanwhile through a replica that reaches Redis is seen at once.
-      await replicaB.changeMemberRole(owner.principal, admin.userId, 'member');
+      await replicaB.changeMemberRole(owner.principal, { userId: admin.userId, role: 'member' });
       await expect(cutOff.authenticate(admin.token)).resolves.toMatchObject({ role: 'member' });
       await replicaB.revokeApiToken(owner.principal, created.id);
       await expect(cutOff.authenticate(created.token)).resolves.toBeNull();
@@ -287,10 +289,10 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
       const admin = await memberOf(owner.principal, 'admin');
       for (let i = 0; i < 2; i++) await expect(replicaA.authenticate(admin.token)).resolves.toMatchObject({ role: 'admin' });
 
-      const changed = await replicaB.changeMemberRole(owner.principal, admin.userId, 'member');
+      const changed = await replicaB.changeMemberRole(owner.principal, { userId: admin.userId, role: 'member' });
       expect(changed).toMatchObject({ user: { id: admin.userId }, role: 'member' });
       await expect(replicaA.authenticate(admin.token)).resolves.toMatchObject({ role: 'member', via: 'jwt' });
-      await replicaB.changeMemberRole(owner.principal, admin.userId, 'owner');
+      await replicaB.changeMemberRole(owner.principal, { userId: admin.userId, role: 'owner' });
       await expect(replicaA.authenticate(admin.token)).resolves.toMatchObject({ role: 'owner' });
     });
 
@@ -300,7 +302,7 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
       const latch = holdNextFill(redisA, `mbr:${owner.principal.workspaceId}:${admin.userId}`);
       const inFlight = replicaA.authenticate(admin.token);
       await latch.held;
-      await replicaB.changeMemberRole(owner.principal, admin.userId, 'member');
+      await replicaB.changeMemberRole(owner.principal, { userId: admin.userId, role: 'member' });
       latch.release();
       await expect(inFlight).resolves.toMatchObject({ role: 'admin' });
       await expect(replicaA.authenticate(admin.token)).resolves.toMatchObject({ role: 'member' });
@@ -323,7 +325,7 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
       const owner = await account('removal');
       const other = await memberOf(owner.principal, 'owner');
       const otherPrincipal = (await replicaA.authenticate(other.token))!;
-      const pat = await replicaB.createApiToken(otherPrincipal, 'theirs');
+      const pat = await replicaB.createApiToken(otherPrincipal, { name: 'theirs' });
       for (let i = 0; i < 2; i++) {
         await expect(replicaA.authenticate(other.token)).resolves.toMatchObject({ role: 'owner' });
         await expect(replicaA.authenticate(pat.token)).resolves.toMatchObject({ role: 'owner', via: 'api_token' });
@@ -348,24 +350,24 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
       const owner = await account('cap');
       const second = await memberOf(owner.principal, 'owner');
       const secondPrincipal = (await replicaA.authenticate(second.token))!;
-      const pat = await replicaB.createApiToken(secondPrincipal, 'owner token');
+      const pat = await replicaB.createApiToken(secondPrincipal, { name: 'owner token' });
       await expect(replicaA.authenticate(pat.token)).resolves.toMatchObject({ role: 'owner' });
-      await replicaB.changeMemberRole(owner.principal, second.userId, 'member');
+      await replicaB.changeMemberRole(owner.principal, { userId: second.userId, role: 'member' });
       await expect(replicaA.authenticate(pat.token)).resolves.toMatchObject({ role: 'member', via: 'api_token' });
-      await replicaB.changeMemberRole(owner.principal, second.userId, 'admin');
+      await replicaB.changeMemberRole(owner.principal, { userId: second.userId, role: 'admin' });
       await expect(replicaA.authenticate(pat.token)).resolves.toMatchObject({ role: 'admin' });
     });
 
     it('keeps one owner: the last cannot be demoted or removed, even by two owners at once', async () => {
       const owner = await account('last');
-      expect((await rejection(replicaB.changeMemberRole(owner.principal, owner.principal.userId, 'admin'))).status).toBe(409);
+      expect((await rejection(replicaB.changeMemberRole(owner.principal, { userId: owner.principal.userId, role: 'admin' }))).status).toBe(409);
       expect((await rejection(replicaB.removeMember(owner.principal, owner.principal.userId))).status).toBe(409);
 
       const second = await memberOf(owner.principal, 'owner');
       const secondPrincipal = (await replicaA.authenticate(second.token))!;
       const outcomes = await Promise.allSettled([
-        replicaA.changeMemberRole(owner.principal, second.userId, 'member'),
-        replicaB.changeMemberRole(secondPrincipal, owner.principal.userId, 'member'),
+        replicaA.changeMemberRole(owner.principal, { userId: second.userId, role: 'member' }),
+        replicaB.changeMemberRole(secondPrincipal, { userId: owner.principal.userId, role: 'member' }),
       ]);
       expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
       const { rows } = await db.sql.query("select count(*)::int as owners from memberships where workspace_id = $1 and role = 'owner'", [owner.principal.workspaceId]);
@@ -376,13 +378,13 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
       const owner = await account('perm');
       const admin = await memberOf(owner.principal, 'admin');
       const adminPrincipal = (await replicaA.authenticate(admin.token))!;
-      expect((await rejection(replicaB.changeMemberRole(adminPrincipal, owner.principal.userId, 'member'))).status).toBe(403);
+      expect((await rejection(replicaB.changeMemberRole(adminPrincipal, { userId: owner.principal.userId, role: 'member' }))).status).toBe(403);
       expect((await rejection(replicaB.removeMember(adminPrincipal, owner.principal.userId))).status).toBe(403);
       const stranger = await account('stranger');
-      expect((await rejection(replicaB.changeMemberRole(owner.principal, stranger.user.id, 'admin'))).status).toBe(404);
+      expect((await rejection(replicaB.changeMemberRole(owner.principal, { userId: stranger.user.id, role: 'admin' }))).status).toBe(404);
       expect((await rejection(replicaB.removeMember(owner.principal, stranger.user.id))).status).toBe(404);
       for (const id of ['usr_\u0000', '%00', 'usr_' + 'A'.repeat(300)]) {
-        expect((await rejection(replicaB.changeMemberRole(owner.principal, id, 'admin'))).status).toBe(404);
+        expect((await rejection(replicaB.changeMemberRole(owner.principal, { userId: id, role: 'admin' }))).status).toBe(404);
         expect((await rejection(replicaB.removeMember(owner.principal, id))).status).toBe(404);
       }
       await expect(replicaA.authenticate(stranger.token)).resolves.toMatchObject({ role: 'owner' });
@@ -393,7 +395,7 @@ describe('AccountsService credentials against the real PostgreSQL and Redis (iss
       const user = await account('joiner');
       const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => replicaB.addMember(owner.principal, { email: user.user.email, role: 'member' })));
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
-      const statuses = outcomes.flatMap((o) => (o.status === 'rejected' ? [(o.reason as ApiError).status] : []));
+      const statuses = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason instanceof DomainError ? toApiError(o.reason).status : o.reason] : []));
       expect(statuses).toEqual(Array(7).fill(409));
     });
   });

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
-import { ApiError, InjectOrm, InjectRedis } from '@trigrun/nest';
+import { InjectOrm, InjectRedis } from '@trigrun/nest';
 import type { RedisClient } from '@trigrun/redis';
-import { newId } from '@trigrun/util';
+import { DomainError, newId } from '@trigrun/util';
 import { CacheUnavailableError, CredentialCache, type GuardedKey, membershipKey, tokenKey } from './credential-cache';
 import { API_TOKEN_PREFIX, hashPassword, hashToken, newApiToken, signJwt, verifyJwt, verifyPassword } from './crypto';
 import { ApiToken, Membership, ROLES, type Role, User, Workspace } from './entities';
@@ -12,6 +12,37 @@ export interface Principal {
   readonly workspaceId: string;
   readonly role: Role;
   readonly via: 'jwt' | 'api_token';
+}
+
+/*
+ * Commands: what a caller asks of the service, in the code's own camelCase. The HTTP controllers
+ * build them from the snake_case bodies (apps/api-gateway/src/dto/auth.dto.ts); a CLI or MCP
+ * server would build the same ones from their own input.
+ */
+export interface SignupCommand {
+  readonly name: string;
+  readonly email: string;
+  readonly password: string;
+  readonly workspaceName: string;
+  readonly timezone: string;
+}
+export interface LoginCommand {
+  readonly email: string;
+  readonly password: string;
+}
+export interface SwitchWorkspaceCommand {
+  readonly workspaceId: string;
+}
+export interface AddMemberCommand {
+  readonly email: string;
+  readonly role: Role;
+}
+export interface ChangeMemberRoleCommand {
+  readonly userId: string;
+  readonly role: Role;
+}
+export interface CreateApiTokenCommand {
+  readonly name: string;
 }
 
 export interface AccountsConfig {
@@ -80,12 +111,12 @@ export class AccountsService {
     this.cache = new CredentialCache(redis);
   }
 
-  async signup(input: { name: string; email: string; password: string; workspaceName: string; timezone: string }) {
-    if (!this.config.signupEnabled) throw ApiError.forbidden('Signup is closed on this installation');
+  async signup(input: SignupCommand) {
+    if (!this.config.signupEnabled) throw DomainError.forbidden('Signup is closed on this installation');
     const em = this.orm.em.fork();
     const email = input.email.trim().toLowerCase();
     if (await em.findOne(User, { email })) {
-      throw ApiError.conflict('An account with this email already exists', { field: 'email' });
+      throw DomainError.conflict('An account with this email already exists', { field: 'email' });
     }
     const now = new Date();
     const passwordHash = await hashPassword(input.password);
@@ -101,7 +132,7 @@ export class AccountsService {
         await tx.flush();
       });
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw ApiError.conflict('An account with this email already exists', { field: 'email' });
+      if ((error as { code?: string }).code === '23505') throw DomainError.conflict('An account with this email already exists', { field: 'email' });
       throw error;
     }
     return {
@@ -112,14 +143,14 @@ export class AccountsService {
     };
   }
 
-  async login(input: { email: string; password: string }) {
+  async login(input: LoginCommand) {
     const em = this.orm.em.fork();
     const user = await em.findOne(User, { email: input.email.trim().toLowerCase() });
     // Same answer and (roughly) the same work whether the email exists or not.
     const ok = user ? await verifyPassword(input.password, user.passwordHash) : (await hashPassword(input.password), false);
-    if (!user || !ok) throw ApiError.unauthorized('Email or password is wrong');
+    if (!user || !ok) throw DomainError.unauthorized('Email or password is wrong');
     const memberships = await em.find(Membership, { userId: user.id }, { orderBy: { createdAt: 'asc' } });
-    if (memberships.length === 0) throw ApiError.unauthorized('This account belongs to no workspace');
+    if (memberships.length === 0) throw DomainError.unauthorized('This account belongs to no workspace');
     const workspaces = await em.find(Workspace, { id: memberships.map((m) => m.workspaceId) });
     const byId = new Map(workspaces.map((w) => [w.id, w]));
     const first = memberships[0];
@@ -139,26 +170,26 @@ export class AccountsService {
     return { data: memberships.map((m) => ({ ...workspaceView(byId.get(m.workspaceId)!), role: m.role })), next_cursor: null };
   }
 
-  async switchWorkspace(principal: Principal, workspaceId: string) {
+  async switchWorkspace(principal: Principal, { workspaceId }: SwitchWorkspaceCommand) {
     const membership = await this.orm.em.fork().findOne(Membership, { userId: principal.userId, workspaceId });
-    if (!membership) throw ApiError.notFound('Workspace');
+    if (!membership) throw DomainError.notFound('Workspace');
     return { token: this.issueJwt(principal.userId, workspaceId, membership.role) };
   }
 
   async whoami(principal: Principal) {
     const em = this.orm.em.fork();
     const [user, workspace] = await Promise.all([em.findOne(User, { id: principal.userId }), em.findOne(Workspace, { id: principal.workspaceId })]);
-    if (!user || !workspace) throw ApiError.unauthorized();
+    if (!user || !workspace) throw DomainError.unauthorized();
     return { user: userView(user), workspace: workspaceView(workspace), role: principal.role, via: principal.via };
   }
 
   /** Adds an existing user to the caller's workspace with a role (ours: SPEC names roles but no invitation flow). */
-  async addMember(principal: Principal, input: { email: string; role: Role }) {
-    if (principal.role !== 'owner') throw ApiError.forbidden('Only owners manage members');
+  async addMember(principal: Principal, input: AddMemberCommand) {
+    if (principal.role !== 'owner') throw DomainError.forbidden('Only owners manage members');
     const em = this.orm.em.fork();
     const user = await em.findOne(User, { email: input.email.trim().toLowerCase() });
-    if (!user) throw ApiError.notFound('User');
-    const alreadyMember = () => ApiError.conflict('This user is already a member of the workspace');
+    if (!user) throw DomainError.notFound('User');
+    const alreadyMember = () => DomainError.conflict('This user is already a member of the workspace');
     if (await em.findOne(Membership, { userId: user.id, workspaceId: principal.workspaceId })) throw alreadyMember();
     const membership = em.create(Membership, { id: newId('mem'), workspaceId: principal.workspaceId, userId: user.id, role: input.role, createdAt: new Date() });
     try {
@@ -180,13 +211,13 @@ export class AccountsService {
    * Changes a member's role (owners only). Takes effect for every request authenticated after this
    * answers: the guard reads the membership, not the JWT's claim. A workspace keeps at least one owner.
    */
-  async changeMemberRole(principal: Principal, userId: string, role: Role) {
-    if (principal.role !== 'owner') throw ApiError.forbidden('Only owners manage members');
-    if (!ID_SHAPE.test(userId)) throw ApiError.notFound('Member');
+  async changeMemberRole(principal: Principal, { userId, role }: ChangeMemberRoleCommand) {
+    if (principal.role !== 'owner') throw DomainError.forbidden('Only owners manage members');
+    if (!ID_SHAPE.test(userId)) throw DomainError.notFound('Member');
     const em = this.orm.em.fork();
     const membership = await em.transactional(async (tx) => {
       const member = await this.lockMembership(tx, principal.workspaceId, userId);
-      if (!member) throw ApiError.notFound('Member');
+      if (!member) throw DomainError.notFound('Member');
       if (member.role === 'owner' && role !== 'owner') await this.keepAnOwner(tx, principal.workspaceId);
       member.role = role;
       return member;
@@ -194,7 +225,7 @@ export class AccountsService {
     await this.invalidateOrUnavailable([membershipKey(principal.workspaceId, userId)], 'The role is changed');
     // A membership's user row cannot go while the membership stands (on delete cascade).
     const user = await em.findOne(User, { id: userId });
-    if (!user) throw ApiError.notFound('Member');
+    if (!user) throw DomainError.notFound('Member');
     return { user: userView(user), role: membership.role, created_at: membership.createdAt.toISOString() };
   }
 
@@ -204,8 +235,8 @@ export class AccountsService {
    * tokens answer 401 for this workspace from the moment this answers.
    */
   async removeMember(principal: Principal, userId: string): Promise<void> {
-    if (principal.role !== 'owner') throw ApiError.forbidden('Only owners manage members');
-    if (!ID_SHAPE.test(userId)) throw ApiError.notFound('Member');
+    if (principal.role !== 'owner') throw DomainError.forbidden('Only owners manage members');
+    if (!ID_SHAPE.test(userId)) throw DomainError.notFound('Member');
     const em = this.orm.em.fork();
     const { removed, tokenHashes } = await em.transactional(async (tx) => {
       const member = await this.lockMembership(tx, principal.workspaceId, userId);
@@ -219,7 +250,7 @@ export class AccountsService {
     // Invalidated even when there was nothing to remove: this is how a removal that answered 503
     // (committed, cache not cleared) is completed by repeating it.
     await this.invalidateOrUnavailable([membershipKey(principal.workspaceId, userId), ...tokenHashes.map(tokenKey)], 'The member is removed');
-    if (!removed) throw ApiError.notFound('Member');
+    if (!removed) throw DomainError.notFound('Member');
   }
 
   /** The membership row, locked along with its workspace so concurrent owner changes are serialised. */
@@ -230,7 +261,7 @@ export class AccountsService {
 
   private async keepAnOwner(tx: typeof this.orm.em, workspaceId: string): Promise<void> {
     if ((await tx.count(Membership, { workspaceId, role: 'owner' })) <= 1) {
-      throw ApiError.conflict('A workspace needs at least one owner: make another member an owner first');
+      throw DomainError.conflict('A workspace needs at least one owner: make another member an owner first');
     }
   }
 
@@ -242,8 +273,8 @@ export class AccountsService {
     return { data: memberships.map((m) => ({ user: userView(byId.get(m.userId)!), role: m.role })), next_cursor: null };
   }
 
-  async createApiToken(principal: Principal, name: string) {
-    if (principal.role !== 'owner') throw ApiError.forbidden('Only owners create API tokens');
+  async createApiToken(principal: Principal, { name }: CreateApiTokenCommand) {
+    if (principal.role !== 'owner') throw DomainError.forbidden('Only owners create API tokens');
     const em = this.orm.em.fork();
     const token = newApiToken();
     const record = em.create(ApiToken, {
@@ -272,11 +303,11 @@ export class AccountsService {
    * revoked token is a 204.
    */
   async revokeApiToken(principal: Principal, id: string): Promise<void> {
-    if (principal.role !== 'owner') throw ApiError.forbidden('Only owners revoke API tokens');
-    if (!ID_SHAPE.test(id)) throw ApiError.notFound('API token');
+    if (principal.role !== 'owner') throw DomainError.forbidden('Only owners revoke API tokens');
+    if (!ID_SHAPE.test(id)) throw DomainError.notFound('API token');
     const em = this.orm.em.fork();
     const token = await em.findOne(ApiToken, { id, workspaceId: principal.workspaceId });
-    if (!token) throw ApiError.notFound('API token');
+    if (!token) throw DomainError.notFound('API token');
     await em.nativeUpdate(ApiToken, { id, revokedAt: null }, { revokedAt: new Date() });
     await this.invalidateOrUnavailable([tokenKey(token.tokenHash)], 'The token is revoked');
   }
@@ -328,7 +359,7 @@ export class AccountsService {
     } catch (error) {
       if (!(error instanceof CacheUnavailableError)) throw error;
       this.logger.warn(`credential cache not invalidated: ${(error.cause as Error)?.message ?? error.message}`);
-      throw ApiError.unavailable(
+      throw DomainError.unavailable(
         `${done} in the database, but the credential cache could not be cleared, so the old credential may still work for up to a minute. Repeat the same request to complete it.`,
         RETRY_INVALIDATION_SECONDS,
       );

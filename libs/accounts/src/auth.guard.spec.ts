@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiError } from '@trigrun/nest';
+import { toApiError } from '@trigrun/nest';
+import { DomainError } from '@trigrun/util';
 import type { AccountsService, Principal } from './accounts.service';
 import { AuthGuard } from './auth.guard';
 
@@ -35,8 +36,9 @@ const refusal = async (work: Promise<unknown>) => {
     () => null,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(ApiError);
-  return (error as ApiError).status;
+  expect(error).toBeInstanceOf(DomainError);
+  // The status a client sees: the guard's refusal as the error filter answers it.
+  return toApiError(error).status;
 };
 
 describe('AuthGuard', () => {

@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '@trigrun/accounts';
 import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
-import { ApiError } from '@trigrun/nest';
-import { ulid } from '@trigrun/util';
+import { toApiError } from '@trigrun/nest';
+import { DomainError, ulid } from '@trigrun/util';
 import { SecretCipher, SecretDecryptionError } from './secret-cipher';
 import { SECRET_ENTITIES } from './secret.entity';
 import { SecretsService, secretAad } from './secrets.service';
@@ -40,8 +40,9 @@ describe('SecretsService (real Postgres)', () => {
       () => null,
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
+    expect(error).toBeInstanceOf(DomainError);
+    // What a client sees: the service's refusal as the error filter answers it.
+    return toApiError(error);
   };
 
   it('creates a secret, answers with its metadata only, and stores only ciphertext', async () => {
@@ -91,8 +92,8 @@ describe('SecretsService (real Postgres)', () => {
     const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => service.create(owner, { name: 'RACED', value: `v${i}-value` })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
-      expect(r.reason).toBeInstanceOf(ApiError);
-      expect((r.reason as ApiError).status).toBe(409);
+      expect(r.reason).toBeInstanceOf(DomainError);
+      expect(toApiError(r.reason).status).toBe(409);
     }
     const { rows } = await sql.query('select count(*)::int as n from secrets where workspace_id = $1', [owner.workspaceId]);
     expect(rows[0].n).toBe(1);

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type MikroORM, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import type { Principal } from '@trigrun/accounts';
-import { ApiError, type FieldProblem, InjectOrm } from '@trigrun/nest';
-import { newId } from '@trigrun/util';
+import { InjectOrm } from '@trigrun/nest';
+import { DomainError, type FieldProblem, newId } from '@trigrun/util';
 import { SecretCipher, SecretDecryptionError } from './secret-cipher';
 import { SECRET_NAME_PATTERN } from './secret-references';
 import { Secret, type SecretApi, secretView } from './secret.entity';
@@ -39,6 +39,12 @@ export function secretValueProblem(value: unknown): string | null {
  */
 export const secretAad = (workspaceId: string, name: string) => `secret:${workspaceId}:${name}`;
 
+/** What creating a secret takes; the HTTP controller builds it from the body (apps/api-gateway/src/dto/secret.dto.ts). */
+export interface CreateSecretCommand {
+  readonly name: string;
+  readonly value: string;
+}
+
 @Injectable()
 export class SecretsService {
   constructor(
@@ -46,7 +52,7 @@ export class SecretsService {
     @Inject(SECRET_CIPHER) private readonly cipher: SecretCipher,
   ) {}
 
-  async create(principal: Principal, input: { name: string; value: string }): Promise<SecretApi> {
+  async create(principal: Principal, input: CreateSecretCommand): Promise<SecretApi> {
     assertCanManage(principal);
     // The DTO checks these too; the service does not trust its callers (CLI, MCP) to have one.
     const problems: FieldProblem[] = [];
@@ -55,7 +61,7 @@ export class SecretsService {
     }
     const valueProblem = secretValueProblem(input.value);
     if (valueProblem) problems.push({ field: 'value', message: valueProblem });
-    if (problems.length > 0) throw ApiError.validation(problems);
+    if (problems.length > 0) throw DomainError.validation(problems);
 
     const em = this.orm.em.fork();
     const workspaceId = principal.workspaceId;
@@ -91,7 +97,7 @@ export class SecretsService {
   async remove(principal: Principal, id: string): Promise<void> {
     assertCanManage(principal);
     const deleted = await this.orm.em.fork().nativeDelete(Secret, { id, workspaceId: principal.workspaceId });
-    if (deleted === 0) throw ApiError.notFound('Secret');
+    if (deleted === 0) throw DomainError.notFound('Secret');
   }
 
   /**
@@ -155,7 +161,7 @@ export class SecretsService {
 
 /** SPEC §1: owners and admins manage secrets. The global guard already stops members' writes; this keeps the rule with the service. */
 function assertCanManage(principal: Principal): void {
-  if (principal.role !== 'owner' && principal.role !== 'admin') throw ApiError.forbidden('Only owners and admins manage secrets');
+  if (principal.role !== 'owner' && principal.role !== 'admin') throw DomainError.forbidden('Only owners and admins manage secrets');
 }
 
-const duplicate = (name: string) => ApiError.conflict(`A secret named "${name}" already exists; delete it first to change its value`, { field: 'name' });
+const duplicate = (name: string) => DomainError.conflict(`A secret named "${name}" already exists; delete it first to change its value`, { field: 'name' });

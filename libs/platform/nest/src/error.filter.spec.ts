@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
-import type { ArgumentsHost } from '@nestjs/common';
+import { type ArgumentsHost, Logger } from '@nestjs/common';
 import { DomainError } from '@trigrun/util';
+import { ApiError } from './api-error';
 import { ErrorEnvelopeFilter, type DependencyProbe, discardBody, toApiError } from './error.filter';
 
 /** A request body still arriving: a stream written to by the test, standing in for IncomingMessage. */
@@ -81,6 +82,19 @@ describe('ErrorEnvelopeFilter: an error nobody classified', () => {
     expect((await answer(unexplained)).status).toBe(500);
   });
 
+  it('logs a dependency outage it classified, but not an unavailable refusal a service threw on purpose', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const refused = await answer(DomainError.unavailable('The role is changed in the database, but the cache could not be cleared', 1));
+      expect([refused.status, refused.body.error.code]).toEqual([503, 'unavailable']);
+      expect(warn).not.toHaveBeenCalled();
+      expect((await answer(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).status).toBe(503);
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('does not probe for errors it can classify', async () => {
     const probe = jest.fn(async () => ({ checks: { postgres: 'down' as const } }));
     expect((await answer(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), probe)).status).toBe(503);
@@ -102,6 +116,25 @@ describe('toApiError: a DomainError keeps its code, message and details; the edg
       expect([api.status, api.code, api.message]).toEqual([status, error.code, error.message]);
     }
     expect(toApiError(DomainError.validation([{ field: 'name', message: 'is required' }])).toBody().error.details).toEqual({ fields: [{ field: 'name', message: 'is required' }] });
+  });
+
+  it('answers each factory exactly as the ApiError it replaces: status, headers and body', () => {
+    const answer = (error: ApiError) => ({ status: error.status, headers: error.headers, body: JSON.stringify(error.toBody()) });
+    const pairs: Array<[DomainError, ApiError]> = [
+      [DomainError.validation([{ field: 'value', message: 'is too short' }]), ApiError.validation([{ field: 'value', message: 'is too short' }])],
+      [DomainError.validation([{ field: 'body', message: 'is empty' }], 'Nothing sent'), ApiError.validation([{ field: 'body', message: 'is empty' }], 'Nothing sent')],
+      [DomainError.notFound('API token'), ApiError.notFound('API token')],
+      [DomainError.forbidden(), ApiError.forbidden()],
+      [DomainError.forbidden('Only owners manage members'), ApiError.forbidden('Only owners manage members')],
+      [DomainError.unauthorized(), ApiError.unauthorized()],
+      [DomainError.unauthorized('Send one Authorization header'), ApiError.unauthorized('Send one Authorization header')],
+      [DomainError.conflict('taken'), ApiError.conflict('taken')],
+      [DomainError.conflict('taken', { field: 'email' }), ApiError.conflict('taken', { field: 'email' })],
+      [DomainError.unavailable('The token is revoked in the database, but…', 1), ApiError.unavailable('The token is revoked in the database, but…', 1)],
+      [DomainError.unavailable('down', 5, { dependency: 'nats', retry_after_seconds: 5 }), ApiError.unavailable('down', 5, { dependency: 'nats', retry_after_seconds: 5 })],
+      [new DomainError('rate_limited', 'Too many', { limit: 'token' }, 37), new ApiError('rate_limited', 'Too many', { limit: 'token' }, { 'retry-after': '37' })],
+    ];
+    for (const [domain, api] of pairs) expect(answer(toApiError(domain))).toEqual(answer(api));
   });
 
   it('sends Retry-After for a refusal that says when to repeat it', () => {

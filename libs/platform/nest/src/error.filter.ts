@@ -139,8 +139,9 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
       return;
     }
     if (error.code === 'internal') this.logUnexpected(exception);
-    else if (error.code === 'unavailable' && !(exception instanceof ApiError)) {
+    else if (error.code === 'unavailable' && !(exception instanceof ApiError) && !(exception instanceof DomainError)) {
       // One line, no stack: an outage is many of these at once, and the stack says nothing new.
+      // A refusal thrown on purpose (ApiError, DomainError) was logged, if at all, by its thrower.
       this.logger.warn(`dependency unavailable (${String(error.details?.dependency)}): ${describeForLog(exception).message}`);
     }
     sendError(reply, raw, error);

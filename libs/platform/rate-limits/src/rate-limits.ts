@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import rateLimitPlugin, { type FastifyRateLimitStore, normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError } from '@trigrun/nest';
 import type { RedisClient } from '@trigrun/redis';
+import { DomainError } from '@trigrun/util';
 import { type RateLimit, describeLimit } from './limit';
 
 // The plugin's Redis store (one Lua script: INCR, and PEXPIRE on the first hit) is what we want,
@@ -36,7 +36,8 @@ type Check = ReturnType<FastifyInstance['createRateLimit']>;
  * Fixed-window request limits kept in Redis, so every replica counts into the same windows.
  * Counting is @fastify/rate-limit's (its Redis store and `createRateLimit`); this class only
  * decides the keys, the headers when several limits apply to one request, and the answer:
- * a 429 `rate_limited` in the error envelope with `Retry-After`.
+ * a `rate_limited` DomainError, which the error filter answers as a 429 in the envelope with
+ * `Retry-After`.
  */
 export class RateLimits {
   private fastify: FastifyInstance | undefined;
@@ -98,12 +99,14 @@ export class Limiter {
     if (outcome.isExceeded) {
       reply.header('x-ratelimit-limit', max).header('x-ratelimit-remaining', 0).header('x-ratelimit-reset', resetSeconds).header('retry-after', resetSeconds);
       shownRemaining.set(reply, 0);
-      throw new ApiError('rate_limited', `Too many requests (${this.name}: ${describeLimit(this.limit)}); retry in ${resetSeconds} s`, {
-        limit: this.name,
-        max,
-        window_seconds: Math.round(windowMs / 1000),
-        retry_after_seconds: resetSeconds,
-      });
+      // The refusal carries its own wait as well: the error filter sends it as the same Retry-After
+      // the reply already has, and a caller that is not fastify's reply still learns it.
+      throw new DomainError(
+        'rate_limited',
+        `Too many requests (${this.name}: ${describeLimit(this.limit)}); retry in ${resetSeconds} s`,
+        { limit: this.name, max, window_seconds: Math.round(windowMs / 1000), retry_after_seconds: resetSeconds },
+        resetSeconds,
+      );
     }
     const shown = shownRemaining.get(reply);
     if (shown === undefined || outcome.remaining < shown) {
