@@ -1,11 +1,12 @@
 import type { ApprovalDecision } from '@trigrun/execution-contracts';
+import { parkLinks } from '@trigrun/execution-store';
 import type { ApprovalView } from '@trigrun/execution-waitpoints';
 import type { ReviewDecision, ReviewPageModel } from '@trigrun/review-page';
 
-/** The URLs a review page's buttons post to, under the install's public base URL. */
+/** The URLs a review page's buttons post to, under the install's public base URL (parkLinks: the one spelling). */
 export function approvalUrls(publicUrl: string, token: string): { approveUrl: string; rejectUrl: string } {
-  const base = `${publicUrl.replace(/\/+$/, '')}/v1/approvals/${encodeURIComponent(token)}`;
-  return { approveUrl: `${base}/approve`, rejectUrl: `${base}/reject` };
+  const { approveUrl, rejectUrl } = parkLinks(publicUrl, token);
+  return { approveUrl, rejectUrl };
 }
 
 /** `GET /v1/approvals/:token` with `Accept: application/json`. */

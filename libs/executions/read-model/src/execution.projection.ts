@@ -10,6 +10,7 @@ import type {
   StepType,
   WaitingReason,
 } from '@trigrun/execution-contracts';
+import { parkLinks } from '@trigrun/execution-store';
 
 /** One step of a step-driven execution (SPEC §8 "step execution"). */
 export interface StepExecutionView {
@@ -324,9 +325,9 @@ export type WaitingPayloadOf = (executionId: string, waiting: WaitingView) => Wa
 
 /** The payload for a parked execution; `link` null (the token could not be opened) leaves the URLs null. */
 export function waitingPayload(waiting: WaitingView, link: { readonly publicUrl: string; readonly token: string } | null): WaitingPayload {
-  if (waiting.reason === 'webhook') return { resume_url: link ? `${link.publicUrl}/v1/resume/${link.token}` : null };
-  const review = link ? `${link.publicUrl}/v1/approvals/${link.token}` : null;
-  return { review_url: review, approve_url: review && `${review}/approve`, reject_url: review && `${review}/reject`, message: waiting.message };
+  const links = link ? parkLinks(link.publicUrl, link.token) : null;
+  if (waiting.reason === 'webhook') return { resume_url: links?.resumeUrl ?? null };
+  return { review_url: links?.reviewUrl ?? null, approve_url: links?.approveUrl ?? null, reject_url: links?.rejectUrl ?? null, message: waiting.message };
 }
 
 const withoutUrls: WaitingPayloadOf = (_executionId, waiting) => waitingPayload(waiting, null);

@@ -1,11 +1,10 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { type ExecutionEvent, InvalidEventError, parseExecutionEvent } from '@trigrun/execution-contracts';
+import { type ExecutionEvent, InvalidEventError } from '@trigrun/execution-contracts';
+import { decodeEvent } from '@trigrun/execution-store';
 import { type Disposition, ack, nakAfter, term } from '@trigrun/messaging';
 import { type ExecutionView, project, skipped } from './execution.projection';
 import { COLUMNS, type RawExecutionRow, upsertSql, valuesOf, viewOfRow } from './execution.table';
-
-const decoder = new TextDecoder();
 
 export interface Delivery {
   readonly msg: JsMsg;
@@ -75,7 +74,7 @@ export class ExecutionProjector {
     const items: Array<Item & { index: number }> = [];
     deliveries.forEach(({ msg, deliveryCount }, index) => {
       try {
-        items.push({ event: parseExecutionEvent(JSON.parse(decoder.decode(msg.data))), seq: msg.seq, deliveryCount, index });
+        items.push({ event: decodeEvent(msg.data), seq: msg.seq, deliveryCount, index });
       } catch (error) {
         if (!(error instanceof InvalidEventError || error instanceof SyntaxError)) throw error;
         dispositions[index] = term(`unreadable event: ${(error as Error).message}`);

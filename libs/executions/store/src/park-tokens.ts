@@ -42,3 +42,14 @@ export function sameTokenHash(a: string, b: string): boolean {
   const y = Buffer.from(b, 'hex');
   return x.length === 32 && y.length === 32 && timingSafeEqual(x, y);
 }
+
+/**
+ * The public links of a token, under the install's public base URL: the one place they are
+ * spelled, for the API's `waiting_payload` and the review page's buttons alike.
+ */
+export function parkLinks(publicUrl: string, token: string): { resumeUrl: string; reviewUrl: string; approveUrl: string; rejectUrl: string } {
+  const base = publicUrl.replace(/\/+$/, '');
+  const escaped = encodeURIComponent(token);
+  const reviewUrl = `${base}/v1/approvals/${escaped}`;
+  return { resumeUrl: `${base}/v1/resume/${escaped}`, reviewUrl, approveUrl: `${reviewUrl}/approve`, rejectUrl: `${reviewUrl}/reject` };
+}
