@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { parseConfig, platformSchema } from '@trigrun/config';
 import { createOrm, migrate } from '@trigrun/database';
 import { declareTopology, topologyOf } from '@trigrun/execution-engine';
+import { declareJobsTopology } from '@trigrun/jobs';
 import { closeMessaging, connectMessaging } from '@trigrun/messaging';
 
 /**
@@ -32,6 +33,7 @@ export async function setup(env: NodeJS.ProcessEnv = process.env, log: (line: st
   const messaging = await connectMessaging(config.TRIGRUN_NATS_URL, 'trigrun-setup');
   try {
     await declareTopology(messaging.jsm, topologyOf(config));
+    await declareJobsTopology(messaging.jsm, topologyOf(config));
     log(`streams and consumers declared (namespace ${config.TRIGRUN_NAMESPACE})`);
   } finally {
     await closeMessaging(messaging);
