@@ -9,4 +9,5 @@ export * from './job-context.service';
 export * from './job-table';
 export * from './jobs.reaction';
 export * from './jobs.topology';
+export * from './queued-execution';
 export const JOB_ENTITIES = [JobSchema];

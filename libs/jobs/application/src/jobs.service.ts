@@ -3,7 +3,6 @@ import { type EntityManager, LockMode, type MikroORM } from '@mikro-orm/postgres
 import type { Principal } from '@trigrun/accounts';
 import type { ExecutionTrigger, JobKind, WithdrawalReason } from '@trigrun/execution-contracts';
 import { ExecutionStore, launchExecution } from '@trigrun/execution-engine';
-import { type ExecutionApi, project, toApi } from '@trigrun/execution-read-model';
 import { JOB_KINDS, type Problem, SUPPORTED_KINDS, normalizeJobFields, snapshotOf } from '@trigrun/job-domain';
 import { isMessagingUp, type Messaging } from '@trigrun/messaging';
 import { ApiError, InjectMessaging, InjectOrm, OUTAGE_RETRY_AFTER_SECONDS } from '@trigrun/nest';
@@ -11,6 +10,7 @@ import { type NormalizedSchedule, nextRunAt } from '@trigrun/scheduling-domain';
 import { decodeCursor, encodeCursor, executionIdForSlot, newId } from '@trigrun/util';
 import { Job, type JobApi, type JobState, jobView } from './job.entity';
 import { type JobIntent, JobOutbox } from './job-outbox';
+import { type QueuedExecutionAnswer, queuedExecutionAnswer } from './queued-execution';
 
 /** The job fields a client may send (already shape-checked by the DTO at the edge). */
 export interface JobInput {
@@ -289,7 +289,7 @@ export class JobsService {
   }
 
   /** No transaction is open here: the read is done before the publish, which waits a bounded time. */
-  async runNow(principal: Principal, id: string): Promise<ExecutionApi> {
+  async runNow(principal: Principal, id: string): Promise<QueuedExecutionAnswer> {
     const job = await this.find(principal, id);
     this.requireBroker();
     return this.launch(job, 'manual', new Date());
@@ -301,7 +301,7 @@ export class JobsService {
     return job;
   }
 
-  private async launch(job: Job, trigger: ExecutionTrigger, now: Date): Promise<ExecutionApi> {
+  private async launch(job: Job, trigger: ExecutionTrigger, now: Date): Promise<QueuedExecutionAnswer> {
     const queued = await launchExecution(
       this.executions,
       {
@@ -312,7 +312,7 @@ export class JobsService {
       },
       () => now,
     );
-    return toApi(project(null, queued)!);
+    return queuedExecutionAnswer(queued);
   }
 
   /** `withSchedule`: validate `input.schedule` (on create, and on a PATCH that sends one). */
