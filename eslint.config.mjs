@@ -79,9 +79,7 @@ export default [
   // (which repeats this ban) is the one that applies.
   {
     files: ['libs/**/*.ts'],
-    // libs/jobs/application still throws ApiError; it leaves this list when JobsService and
-    // JobContextService throw DomainError (issue 11).
-    ignores: ['libs/platform/nest/**', 'libs/jobs/application/**'],
+    ignores: ['libs/platform/nest/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [API_ERROR_BAN] }] },
   },
   {

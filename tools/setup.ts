@@ -7,6 +7,7 @@ import { declareEngineTopology } from '@trigrun/execution-engine';
 import { declareReadModelTopology } from '@trigrun/execution-read-model';
 import { declareExecutionStreams, topologyOf } from '@trigrun/execution-store';
 import { declareNotificationsTopology } from '@trigrun/notifications';
+import { declareJobsTopology } from '@trigrun/jobs';
 import { closeMessaging, connectMessaging } from '@trigrun/messaging';
 
 /**
@@ -37,7 +38,7 @@ export async function setup(env: NodeJS.ProcessEnv = process.env, log: (line: st
   try {
     // Each lib declares what it owns (libs/executions/store/src/topology.ts says how).
     const topology = topologyOf(config);
-    for (const declare of [declareExecutionStreams, declareEngineTopology, declareDriveTopology, declareReadModelTopology, declareNotificationsTopology]) {
+    for (const declare of [declareExecutionStreams, declareEngineTopology, declareDriveTopology, declareReadModelTopology, declareNotificationsTopology, declareJobsTopology]) {
       await declare(messaging.jsm, topology);
     }
     log(`streams and consumers declared (namespace ${config.TRIGRUN_NAMESPACE})`);

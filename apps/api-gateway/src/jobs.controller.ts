@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal } from '@trigrun/accounts';
 import { ExecutionQueries } from '@trigrun/execution-read-model';
 import { JobsService } from '@trigrun/jobs';
-import { CreateJobDto, ListExecutionsQueryDto, ListJobsQueryDto, UpdateJobDto } from './dto/job.dto';
+import { CreateJobDto, ListExecutionsQueryDto, ListJobsQueryDto, UpdateJobDto, jobCommandOf } from './dto/job.dto';
 import { JobsQuota, RunNowLimit } from './limits';
 
 @ApiTags('jobs')
@@ -19,7 +19,7 @@ export class JobsController {
   @UseInterceptors(JobsQuota)
   @ApiOperation({ summary: 'Create a job: a request kind (request) or a workflow (steps[]); a one_time job queues its execution at once' })
   create(@CurrentPrincipal() principal: Principal, @Body() body: CreateJobDto) {
-    return this.jobs.create(principal, body);
+    return this.jobs.create(principal, jobCommandOf(body));
   }
 
   @Get()
@@ -34,7 +34,7 @@ export class JobsController {
 
   @Patch(':id')
   update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: UpdateJobDto) {
-    return this.jobs.update(principal, id, body);
+    return this.jobs.update(principal, id, jobCommandOf(body));
   }
 
   @Delete(':id')

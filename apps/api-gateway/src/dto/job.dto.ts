@@ -20,6 +20,7 @@ import {
 } from 'class-validator';
 import { HTTP_METHODS } from '@trigrun/execution-contracts';
 import { decodeCursor } from '@trigrun/util';
+import type { JobCommand } from '@trigrun/jobs';
 
 @ValidatorConstraint({ name: 'cursor' })
 class IsCursor implements ValidatorConstraintInterface {
@@ -198,6 +199,28 @@ export class CreateJobDto {
   @IsOptional()
   @Allow()
   response_output_template?: unknown;
+}
+
+/**
+ * The jobs service's command from a create or update body: the top-level fields renamed to
+ * camelCase, nothing else touched (nested specs keep their JSON shape; a field left out stays
+ * undefined, so an update leaves it alone).
+ */
+export function jobCommandOf(body: CreateJobDto | UpdateJobDto): JobCommand {
+  return {
+    name: body.name,
+    kind: body.kind,
+    state: body.state,
+    schedule: body.schedule,
+    request: body.request,
+    steps: body.steps,
+    retryPolicy: body.retry_policy,
+    maxConcurrentExecutions: body.max_concurrent_executions,
+    maxWorkflowDurationSeconds: body.max_workflow_duration_seconds,
+    onSuccessUrl: body.on_success_url,
+    onFailureUrl: body.on_failure_url,
+    responseOutputTemplate: body.response_output_template,
+  };
 }
 
 export class UpdateJobDto extends PartialType(CreateJobDto) {

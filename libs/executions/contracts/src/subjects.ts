@@ -26,4 +26,6 @@ export const CONSUMERS = {
   apiGatewayReadModel: 'api-gateway-read-model',
   notifierCallbacks: 'notifier-callbacks',
   stepRunnerDrive: 'step-runner-drive',
+  /** The jobs reaction (libs/jobs): what executions do to their job, hosted by the scheduler. */
+  schedulerJobs: 'scheduler-jobs',
 } as const;

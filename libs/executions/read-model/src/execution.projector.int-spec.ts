@@ -247,7 +247,6 @@ describe('execution read model (real Postgres)', () => {
     const finalRow = await executionRow(id.executionId);
     const finalJob = await jobRow(jobId);
     expect(finalRow).toMatchObject({ status: 'succeeded', position: 4, last_seq: String(seqs[3]) });
-    expect(finalJob.state).toBe('completed');
 
     // JetStream redelivers with the original sequence; a re-publish would carry a new one.
     for (const i of [3, 0, 2, 1]) expect(await deliver(history[i], seqs[i])).toEqual(ACK);
@@ -458,7 +457,6 @@ describe('execution read model (real Postgres)', () => {
       for (const i of [10, 7, 0, 8, 3, 9]) expect(await deliver(events[i], seqs[i])).toEqual(ACK);
       expect(await executionRow(id.executionId)).toEqual(done);
       expect(await writesOf(id.executionId)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-      expect((await jobRow(jobId)).last_run_at).toEqual(new Date(at(T0, 10)));
     });
 
     it('folds a whole history delivered in one batch to the same row as one event at a time', async () => {
@@ -479,92 +477,21 @@ describe('execution read model (real Postgres)', () => {
     });
   });
 
-  describe('job side effects', () => {
-    it('sets jobs.last_run_at when an execution starts, never moving it back', async () => {
+  // What executions do to their job (last_run_at, a one-shot job's `completed`) is the jobs
+  // reaction's, on a consumer of its own: libs/jobs/application/src/jobs.reaction.int-spec.ts.
+  describe('the jobs table', () => {
+    it.each<[JobKind, ExecutionTrigger, 'succeeded' | 'failed']>([
+      ['one_time', 'schedule', 'succeeded'],
+      ['scheduled', 'schedule', 'failed'],
+      ['recurring', 'manual', 'succeeded'],
+    ])('is never written by the projection (a %s job, %s trigger, %s)', async (kind, trigger, outcome) => {
       const ws = await seedWorkspace();
-      const jobId = await seedJob(ws, 'recurring', 'active');
-      const job = jobSnapshot('job-recurring', 'recurring');
-      const early = eventsOf(identity(ws, jobId, '2026-03-15T14:00:00.000Z'));
-      const late = eventsOf(identity(ws, jobId, '2026-03-15T14:05:00.000Z'));
-
-      await deliverAll([early.queued('2026-03-15T14:00:00.000Z', { job, trigger: 'schedule' })]);
-      expect((await jobRow(jobId)).last_run_at).toBeNull();
-
-      await deliverAll([late.queued('2026-03-15T14:05:00.000Z', { job, trigger: 'schedule' }), late.started(2, '2026-03-15T14:05:00.250Z')]);
-      expect((await jobRow(jobId)).last_run_at).toEqual(new Date('2026-03-15T14:05:00.250Z'));
-
-      // The earlier execution's start is projected later: last_run_at keeps the latest start.
-      await deliverAll([early.started(2, '2026-03-15T14:00:00.250Z')]);
-      expect((await jobRow(jobId)).last_run_at).toEqual(new Date('2026-03-15T14:05:00.250Z'));
-      expect((await jobRow(jobId)).state).toBe('active');
-    });
-
-    it.each<[JobKind, ExecutionTrigger, string, 'succeeded' | 'failed', string]>([
-      ['one_time', 'schedule', 'active', 'succeeded', 'completed'],
-      ['one_time', 'schedule', 'active', 'failed', 'completed'],
-      ['one_time', 'schedule', 'paused', 'succeeded', 'paused'],
-      ['one_time', 'manual', 'active', 'succeeded', 'active'],
-      ['scheduled', 'schedule', 'active', 'succeeded', 'completed'],
-      ['scheduled', 'manual', 'active', 'failed', 'active'],
-      ['recurring', 'schedule', 'active', 'succeeded', 'active'],
-    ])('a %s job (%s trigger, %s) whose execution %s ends %s', async (kind, trigger, state, outcome, expectedState) => {
-      const ws = await seedWorkspace();
-      const jobId = await seedJob(ws, kind, state);
+      const jobId = await seedJob(ws, kind, 'active');
       const T0 = '2026-03-15T15:00:00.000Z';
-      const history = finishedRun(identity(ws, jobId, T0), {
-        job: jobSnapshot(`job-${kind}`, kind),
-        trigger,
-        queuedAt: T0,
-        startedAt: at(T0, 50),
-        finishedAt: at(T0, 900),
-        outcome,
-      });
       const before = await jobRow(jobId);
-
-      await deliverAll(history.slice(0, 3));
-      const running = await jobRow(jobId);
-      expect(running).toMatchObject({ state, next_run_at: before.next_run_at, last_run_at: new Date(at(T0, 50)) });
-
-      await deliverAll(history.slice(3));
-      const after = await jobRow(jobId);
-      expect(after.state).toBe(expectedState);
-      if (expectedState === 'completed') {
-        expect(after).toMatchObject({ next_run_at: null, updated_at: new Date(at(T0, 900)) });
-      } else {
-        expect(after).toEqual(running);
-      }
-    });
-
-    it('moves the job in the same transaction as the execution row', async () => {
-      const ws = await seedWorkspace();
-      const jobId = await seedJob(ws, 'one_time', 'active');
-      const T0 = '2026-03-15T15:30:00.000Z';
-      const id = identity(ws, jobId, T0);
-      const [queued, started, attempted, succeeded] = finishedRun(id, {
-        job: jobSnapshot('job-one_time', 'one_time'),
-        trigger: 'schedule',
-        queuedAt: T0,
-        startedAt: at(T0, 10),
-        finishedAt: at(T0, 20),
-      });
-      class Rollback extends Error {}
-      const applyThenRollBack = (event: ExecutionEvent) =>
-        db.orm.em.fork().transactional(async (em) => {
-          expect(await projector.apply(em, event, ++lastStreamSeq)).toEqual(ACK);
-          throw new Rollback();
-        });
-
-      await deliverAll([queued]);
-      const jobBefore = await jobRow(jobId);
-      await expect(applyThenRollBack(started)).rejects.toBeInstanceOf(Rollback);
-      expect(await jobRow(jobId)).toEqual(jobBefore);
-      expect(await executionRow(id.executionId)).toMatchObject({ position: 1 });
-
-      await deliverAll([started, attempted]);
-      const jobRunning = await jobRow(jobId);
-      await expect(applyThenRollBack(succeeded)).rejects.toBeInstanceOf(Rollback);
-      expect(await jobRow(jobId)).toEqual(jobRunning);
-      expect(await executionRow(id.executionId)).toMatchObject({ status: 'running', position: 3 });
+      await deliverAll(finishedRun(identity(ws, jobId, T0), { job: jobSnapshot(`job-${kind}`, kind), trigger, queuedAt: T0, startedAt: at(T0, 50), finishedAt: at(T0, 900), outcome }));
+      // row_version (xmin) changes on any write, even one of equal values.
+      expect(await jobRow(jobId)).toEqual(before);
     });
   });
 
@@ -666,13 +593,12 @@ describe('execution read model (real Postgres)', () => {
         });
         await deliverAll(runs.map((r) => r[0]));
 
-        // Both kinds of job side effect, six at a time through two connections.
+        // Six at a time through two connections.
         expect(await burst(runs.map((r) => r[1]))).toEqual(runs.map(() => ACK));
         await deliverAll(runs.map((r) => r[2]));
         expect(await burst(runs.map((r) => r[3]))).toEqual(runs.map(() => ACK));
 
         for (const [queued] of runs) expect(await executionRow(queued.execution_id)).toMatchObject({ status: 'succeeded', position: 4 });
-        expect(await jobRow(jobId)).toMatchObject({ state: 'completed', last_run_at: new Date('2026-03-15T18:00:05.010Z') });
       } finally {
         await orm.close(true);
       }

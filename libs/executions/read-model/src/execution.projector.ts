@@ -40,8 +40,9 @@ interface RowChange {
 }
 
 /**
- * Writes the execution read model (and the job fields that follow from executions) from the
- * event stream, a batch of deliveries per transaction. The row's `position` is its checkpoint
+ * Writes the execution read model from the event stream, a batch of deliveries per transaction.
+ * (What executions do to their job — `last_run_at`, a one-shot job's `completed` — is the jobs
+ * reaction's, in libs/jobs, on a consumer of its own.) The row's `position` is its checkpoint
  * and is written in the same statement as the row: an event at or below it is a redelivery and
  * is acked untouched; an event beyond the next position waits (nak) for the one before it.
  * Events of one execution in a batch are folded in memory and written once.
@@ -120,7 +121,6 @@ export class ExecutionProjector {
     );
     const views = new Map<string, ExecutionView | null>(rows.map((r) => [r.id as string, viewOfRow(r)]));
     const changed = new Map<string, RowChange>();
-    const jobEffects: ExecutionEvent[] = [];
     // In stream order, so each execution's events fold in position order.
     const order = items.map((item, i) => ({ item, i })).sort((a, b) => a.item.seq - b.item.seq);
     const dispositions: Disposition[] = new Array(items.length);
@@ -147,24 +147,9 @@ export class ExecutionProjector {
       change.seq = seq;
       change.applied.push({ event, seq, index: i });
       changed.set(event.execution_id, change);
-      jobEffects.push(event);
       dispositions[i] = ack();
     }
     await this.writeRows(em, [...changed.values()], dispositions, failures, careful);
-    if (!careful) {
-      try {
-        await this.applyJobEffects(em, jobEffects, views);
-      } catch (error) {
-        if (isRowDataError(error)) throw new RowRefused(error);
-        throw error;
-      }
-    } else if ((await refusedForData(em, () => this.applyJobEffects(em, jobEffects, views))) !== null) {
-      // One event's times refused (they move the job): the others still do, each on its own.
-      for (const event of jobEffects) {
-        const refused = await refusedForData(em, () => this.applyJobEffects(em, [event], views));
-        if (refused !== null) failures.push(failureOf(event, 0, `its job's fields: ${refused}`));
-      }
-    }
     return dispositions;
   }
 
@@ -211,40 +196,6 @@ export class ExecutionProjector {
         view = skipped(view, event, refused);
         await upsert([{ view, seq }]);
       }
-    }
-  }
-
-  /**
-   * Executions move their job: last_run_at, and `completed` after the one run of a one_time or
-   * scheduled job. One statement per kind of change for the whole batch.
-   */
-  private async applyJobEffects(em: EntityManager, events: readonly ExecutionEvent[], views: ReadonlyMap<string, ExecutionView | null>): Promise<void> {
-    const lastRun = new Map<string, string>();
-    const completed = new Map<string, string>();
-    for (const event of events) {
-      const view = views.get(event.execution_id)!;
-      if (event.type === 'ExecutionStarted' && (lastRun.get(event.job_id) ?? '') < event.occurred_at) lastRun.set(event.job_id, event.occurred_at);
-      const ended = event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed';
-      // One-shot jobs complete after their run: one_time, scheduled, and a workflow on `run_at` (checked against the row below).
-      if (ended && view.trigger === 'schedule' && ['one_time', 'scheduled', 'workflow'].includes(view.kind)) completed.set(event.job_id, event.occurred_at);
-    }
-    const values = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
-    if (lastRun.size > 0) {
-      const rows = values(lastRun);
-      await em.execute(
-        `update jobs set last_run_at = greatest(coalesce(last_run_at, v.t), v.t)
-         from (values ${rows.map(() => '(?, ?::timestamptz)').join(', ')}) as v(id, t) where jobs.id = v.id`,
-        rows.flat(),
-      );
-    }
-    if (completed.size > 0) {
-      const rows = values(completed);
-      await em.execute(
-        `update jobs set state = 'completed', next_run_at = null, updated_at = v.t
-         from (values ${rows.map(() => '(?, ?::timestamptz)').join(', ')}) as v(id, t) where jobs.id = v.id and jobs.state = 'active'
-           and (jobs.kind in ('one_time', 'scheduled') or jobs.schedule->>'run_at' is not null)`,
-        rows.flat(),
-      );
     }
   }
 }

@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '@trigrun/accounts';
 import { STEP_KINDS } from '@trigrun/execution-contracts';
 import { normalizeContextPatch } from '@trigrun/job-domain';
-import { ApiError } from '@trigrun/nest';
+import { DomainError } from '@trigrun/util';
 import { JobContextStore, type JobContextState } from './job-context.store';
 import { JobsService } from './jobs.service';
 
-/** `GET|PATCH /v1/jobs/:id/context` (SPEC §3): the job must be the caller's workspace's; roles are the auth guard's business. */
+/** `GET|PATCH /v1/jobs/:id/context`: the job must be the caller's workspace's; roles are the auth guard's business. */
 @Injectable()
 export class JobContextService {
   constructor(
@@ -21,10 +21,10 @@ export class JobContextService {
 
   async patch(principal: Principal, jobId: string, body: unknown): Promise<JobContextState> {
     const changes = normalizeContextPatch(body);
-    if (!changes.value) throw ApiError.validation(changes.problems);
+    if (!changes.value) throw DomainError.validation(changes.problems);
     const job = await this.jobs.find(principal, jobId);
     // Request jobs never read a context: storing one for them would only mislead.
-    if (!STEP_KINDS.includes(job.kind)) throw ApiError.conflict(`A ${job.kind} job has no context store; only workflow and webhook_trigger jobs do`);
+    if (!STEP_KINDS.includes(job.kind)) throw DomainError.conflict(`A ${job.kind} job has no context store; only workflow and webhook_trigger jobs do`);
     return this.store.patch(job.id, job.workspaceId, changes.value);
   }
 }

@@ -4,8 +4,7 @@ import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/t
 import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
 import { snapshotOf } from '@trigrun/job-domain';
 import { closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
-import { ApiError } from '@trigrun/nest';
-import { executionIdForSlot } from '@trigrun/util';
+import { DomainError, executionIdForSlot } from '@trigrun/util';
 import { JOB_ENTITIES, Job } from './index';
 import { JobsService } from './jobs.service';
 import { declareExecutionStreams } from '@trigrun/execution-store';
@@ -102,7 +101,7 @@ describe('JobsService and armed runs (real PostgreSQL and NATS)', () => {
     const { id, row } = await armedJob();
     const before = await rowOf(id);
     const refused = jobs.update(principal, id, { name: 'renamed', request: { headers: { 'x-a': 'caf\u00e9 \u20ac' } } });
-    await expect(refused).rejects.toBeInstanceOf(ApiError);
+    await expect(refused).rejects.toBeInstanceOf(DomainError);
     await expect(refused).rejects.toMatchObject({ code: 'validation_failed' });
     expect(await rowOf(id)).toEqual(before);
     expect(await eventsOf(row.armedExecutionId!)).toEqual(['ExecutionQueued']);

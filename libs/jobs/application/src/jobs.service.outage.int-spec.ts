@@ -5,8 +5,8 @@ import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
 import { executionSubjects } from '@trigrun/execution-contracts';
 import { snapshotOf } from '@trigrun/job-domain';
 import { closeMessaging, connectMessaging, isMessagingUp, jetStreamManagerWithin, jetStreamWithin, type Messaging } from '@trigrun/messaging';
-import { ApiError } from '@trigrun/nest';
-import { executionIdForSlot } from '@trigrun/util';
+import { toApiError } from '@trigrun/nest';
+import { DomainError, executionIdForSlot } from '@trigrun/util';
 import { JOB_ENTITIES, Job } from './index';
 import { JobOutbox } from './job-outbox';
 import { JobsService } from './jobs.service';
@@ -99,8 +99,9 @@ describe('JobsService while NATS is away (real PostgreSQL and NATS through a rel
     await until(() => !isMessagingUp(viaRelay), 5_000, 'the connection to notice the cut');
     const before = await storedMessages();
     const { ms, error } = await timed(jobs.create(principal, oneTime('refused')));
-    expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ code: 'unavailable', status: 503, headers: { 'retry-after': '5' }, details: { dependency: 'nats' } });
+    // A domain refusal (no HTTP in the service); the edge answers it with 503 and Retry-After.
+    expect(error).toBeInstanceOf(DomainError);
+    expect(toApiError(error)).toMatchObject({ code: 'unavailable', status: 503, headers: { 'retry-after': '5' }, details: { dependency: 'nats' } });
     expect(ms).toBeLessThan(500);
     expect(await jobsOf()).toBe(0);
     expect(await count('select count(*) as n from job_outbox')).toBe(0);
@@ -173,7 +174,8 @@ describe('JobsService while NATS is away (real PostgreSQL and NATS through a rel
     await until(() => !isMessagingUp(viaRelay), 5_000, 'the connection to notice the cut');
     for (const attempt of [() => jobs.update(principal, id, { name: 'renamed' }), () => jobs.pause(principal, id), () => jobs.remove(principal, id)] as (() => Promise<unknown>)[]) {
       const { ms, error } = await timed(attempt());
-      expect(error).toMatchObject({ code: 'unavailable', status: 503 });
+      expect(error).toBeInstanceOf(DomainError);
+      expect(toApiError(error)).toMatchObject({ code: 'unavailable', status: 503 });
       expect(ms).toBeLessThan(500);
     }
     expect(await rowOf(id)).toEqual(before);

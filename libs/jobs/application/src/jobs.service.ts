@@ -3,29 +3,35 @@ import { type EntityManager, LockMode, type MikroORM } from '@mikro-orm/postgres
 import type { Principal } from '@trigrun/accounts';
 import type { ExecutionTrigger, JobKind, WithdrawalReason } from '@trigrun/execution-contracts';
 import { ExecutionStore, launchExecution } from '@trigrun/execution-store';
-import { type ExecutionApi, project, toApi } from '@trigrun/execution-read-model';
-import { JOB_KINDS, type Problem, SUPPORTED_KINDS, normalizeJobFields, snapshotOf } from '@trigrun/job-domain';
+import { JOB_KINDS, type JobFieldsInput, type Problem, SUPPORTED_KINDS, normalizeJobFields, snapshotOf } from '@trigrun/job-domain';
 import { isMessagingUp, type Messaging } from '@trigrun/messaging';
-import { ApiError, InjectMessaging, InjectOrm, OUTAGE_RETRY_AFTER_SECONDS } from '@trigrun/nest';
+import { InjectMessaging, InjectOrm, OUTAGE_RETRY_AFTER_SECONDS } from '@trigrun/nest';
 import { type NormalizedSchedule, nextRunAt } from '@trigrun/scheduling-domain';
-import { decodeCursor, encodeCursor, executionIdForSlot, newId } from '@trigrun/util';
+import { DomainError, decodeCursor, encodeCursor, executionIdForSlot, newId } from '@trigrun/util';
 import { Job, type JobApi, type JobState, jobView } from './job.entity';
 import { type JobIntent, JobOutbox } from './job-outbox';
+import { type QueuedExecutionAnswer, queuedExecutionAnswer } from './queued-execution';
 
-/** The job fields a client may send (already shape-checked by the DTO at the edge). */
-export interface JobInput {
+/**
+ * A create or change of a job, as the jobs use cases take it: camelCase at the top level, whatever
+ * the caller speaks (the HTTP edge maps its snake_case DTO, jobs.controller.ts). The nested request,
+ * retry policy and step specs keep their JSON contract shape, and so do the field names in a
+ * refusal's details (`retry_policy.max_attempts`): they are what a client sent. A field left out
+ * (undefined) is not changed by an update; null clears it where that is allowed.
+ */
+export interface JobCommand {
   name?: string;
   kind?: string;
   state?: string;
   schedule?: unknown;
   request?: object;
   steps?: unknown;
-  retry_policy?: object;
-  max_concurrent_executions?: number;
-  max_workflow_duration_seconds?: number | null;
-  on_success_url?: string | null;
-  on_failure_url?: string | null;
-  response_output_template?: unknown;
+  retryPolicy?: object;
+  maxConcurrentExecutions?: number;
+  maxWorkflowDurationSeconds?: number | null;
+  onSuccessUrl?: string | null;
+  onFailureUrl?: string | null;
+  responseOutputTemplate?: unknown;
 }
 
 interface ArmedRun {
@@ -63,7 +69,7 @@ export class JobsService {
   /** Refuses, before anything changes, a request that needs the broker while the connection knows it is away. */
   private requireBroker(): void {
     if (this.messaging && !isMessagingUp(this.messaging)) {
-      throw ApiError.unavailable('The message broker is unavailable right now; nothing was changed, try again shortly', OUTAGE_RETRY_AFTER_SECONDS, {
+      throw DomainError.unavailable('The message broker is unavailable right now; nothing was changed, try again shortly', OUTAGE_RETRY_AFTER_SECONDS, {
         dependency: 'nats',
         retry_after_seconds: OUTAGE_RETRY_AFTER_SECONDS,
       });
@@ -79,7 +85,7 @@ export class JobsService {
     if (entry) await this.outbox.dispatch(entry).catch(() => false);
   }
 
-  async create(principal: Principal, input: JobInput): Promise<JobApi> {
+  async create(principal: Principal, input: JobCommand): Promise<JobApi> {
     const problems: Problem[] = [];
     const kind = input.kind as JobKind;
     if (!JOB_KINDS.includes(kind)) problems.push({ field: 'kind', message: `must be one of ${JOB_KINDS.join(', ')}` });
@@ -89,7 +95,7 @@ export class JobsService {
     const now = new Date();
     // A kind this build does not run has no definition rules to check yet.
     const definition = SUPPORTED_KINDS.includes(kind) ? this.definitionOf(kind, input, problems, now, true) : {};
-    if (problems.length > 0) throw ApiError.validation([...problems]);
+    if (problems.length > 0) throw DomainError.validation([...problems]);
 
     const em = this.orm.em.fork();
     const job = em.create(Job, {
@@ -131,29 +137,29 @@ export class JobsService {
     return jobView(await this.find(principal, id));
   }
 
-  async update(principal: Principal, id: string, input: JobInput): Promise<JobApi> {
+  async update(principal: Principal, id: string, input: JobCommand): Promise<JobApi> {
     return this.change(principal, id, async (job, now) => {
       const problems: Problem[] = [];
       if (input.kind !== undefined && input.kind !== job.kind) problems.push({ field: 'kind', message: 'cannot be changed; create a new job' });
       if (input.state !== undefined) problems.push({ field: 'state', message: 'cannot be patched; use the pause and resume endpoints' });
       // request and retry_policy merge key by key (JSON merge patch); other fields, steps included,
       // replace. The merged definition is validated whole, so a new step list is checked like on create.
-      const merged: JobInput = {
+      const merged: JobCommand = {
         name: input.name ?? job.name,
         request: input.request === undefined ? (job.request ?? undefined) : { ...(job.request ?? {}), ...input.request },
-        retry_policy: input.retry_policy === undefined ? job.retryPolicy : { ...job.retryPolicy, ...input.retry_policy },
-        max_concurrent_executions: input.max_concurrent_executions ?? job.maxConcurrentExecutions,
-        on_success_url: input.on_success_url === undefined ? job.onSuccessUrl : input.on_success_url,
-        on_failure_url: input.on_failure_url === undefined ? job.onFailureUrl : input.on_failure_url,
+        retryPolicy: input.retryPolicy === undefined ? job.retryPolicy : { ...job.retryPolicy, ...input.retryPolicy },
+        maxConcurrentExecutions: input.maxConcurrentExecutions ?? job.maxConcurrentExecutions,
+        onSuccessUrl: input.onSuccessUrl === undefined ? job.onSuccessUrl : input.onSuccessUrl,
+        onFailureUrl: input.onFailureUrl === undefined ? job.onFailureUrl : input.onFailureUrl,
         schedule: input.schedule,
         steps: input.steps === undefined ? job.steps : input.steps,
-        response_output_template: input.response_output_template === undefined ? job.responseOutputTemplate : input.response_output_template,
-        max_workflow_duration_seconds: input.max_workflow_duration_seconds === undefined ? job.maxWorkflowDurationSeconds : input.max_workflow_duration_seconds,
+        responseOutputTemplate: input.responseOutputTemplate === undefined ? job.responseOutputTemplate : input.responseOutputTemplate,
+        maxWorkflowDurationSeconds: input.maxWorkflowDurationSeconds === undefined ? job.maxWorkflowDurationSeconds : input.maxWorkflowDurationSeconds,
       };
       const definition = this.definitionOf(job.kind, merged, problems, now, input.schedule !== undefined);
       // Everything is checked before anything changes: a refused PATCH leaves the job, and the
       // run armed for its next slot, exactly as they were.
-      if (problems.length > 0) throw ApiError.validation(problems);
+      if (problems.length > 0) throw DomainError.validation(problems);
       const armed = this.armedAhead(job, now);
       Object.assign(job, definition, { name: merged.name, updatedAt: now });
       // A new schedule takes effect from now for the next slot; otherwise the slot whose run was
@@ -175,7 +181,7 @@ export class JobsService {
 
   async pause(principal: Principal, id: string): Promise<JobApi> {
     return this.change(principal, id, async (job, now) => {
-      if (job.state === 'completed') throw ApiError.conflict('A completed job cannot be paused');
+      if (job.state === 'completed') throw DomainError.conflict('A completed job cannot be paused');
       const armed = this.armedAhead(job, now);
       job.state = 'paused';
       job.nextRunAt = null;
@@ -198,7 +204,7 @@ export class JobsService {
         // The scheduler holds a row it fires for as long as its publish takes: wait a bounded time.
         await tx.execute(`set local lock_timeout = ${ROW_LOCK_TIMEOUT_MS}`);
         const job = await tx.findOne(Job, { id, workspaceId: principal.workspaceId, deletedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        if (!job) throw ApiError.notFound('Job');
+        if (!job) throw DomainError.notFound('Job');
         const now = new Date();
         const intent = await apply(job, now);
         await tx.flush();
@@ -206,7 +212,7 @@ export class JobsService {
       })
       .catch((error: unknown) => {
         if ((error as { code?: unknown }).code === '55P03') {
-          throw ApiError.unavailable('The job is being fired by the scheduler right now; nothing was changed, try again', 1, { retry_after_seconds: 1 });
+          throw DomainError.unavailable('The job is being fired by the scheduler right now; nothing was changed, try again', 1, { retry_after_seconds: 1 });
         }
         throw error;
       });
@@ -257,14 +263,14 @@ export class JobsService {
   async resume(principal: Principal, id: string): Promise<JobApi> {
     const em = this.orm.em.fork();
     const job = await this.find(principal, id, em);
-    if (job.state === 'completed') throw ApiError.conflict('A completed job cannot be resumed; use run-now');
+    if (job.state === 'completed') throw DomainError.conflict('A completed job cannot be resumed; use run-now');
     const now = new Date();
     job.state = 'active';
     job.updatedAt = now;
     // Resume recomputes from now: slots missed while paused are not back-filled.
     job.nextRunAt = nextSlot(job, now);
     if (job.kind === 'scheduled' && job.nextRunAt === null && !job.launchedAt) {
-      throw ApiError.conflict('schedule.run_at has passed; set a new run_at or use run-now');
+      throw DomainError.conflict('schedule.run_at has passed; set a new run_at or use run-now');
     }
     if (job.kind === 'one_time' && !job.launchedAt) this.requireBroker();
     const entry = await em.transactional(async (tx) => {
@@ -289,7 +295,7 @@ export class JobsService {
   }
 
   /** No transaction is open here: the read is done before the publish, which waits a bounded time. */
-  async runNow(principal: Principal, id: string): Promise<ExecutionApi> {
+  async runNow(principal: Principal, id: string): Promise<QueuedExecutionAnswer> {
     const job = await this.find(principal, id);
     this.requireBroker();
     return this.launch(job, 'manual', new Date());
@@ -297,11 +303,11 @@ export class JobsService {
 
   async find(principal: Principal, id: string, em = this.orm.em.fork()): Promise<Job> {
     const job = await em.findOne(Job, { id, workspaceId: principal.workspaceId, deletedAt: null });
-    if (!job) throw ApiError.notFound('Job');
+    if (!job) throw DomainError.notFound('Job');
     return job;
   }
 
-  private async launch(job: Job, trigger: ExecutionTrigger, now: Date): Promise<ExecutionApi> {
+  private async launch(job: Job, trigger: ExecutionTrigger, now: Date): Promise<QueuedExecutionAnswer> {
     const queued = await launchExecution(
       this.executions,
       {
@@ -312,17 +318,35 @@ export class JobsService {
       },
       () => now,
     );
-    return toApi(project(null, queued)!);
+    return queuedExecutionAnswer(queued);
   }
 
   /** `withSchedule`: validate `input.schedule` (on create, and on a PATCH that sends one). */
-  private definitionOf(kind: JobKind, input: JobInput, problems: Problem[], now: Date, withSchedule: boolean): Partial<Job> {
-    const fields = normalizeJobFields(kind, input, { now, withSchedule });
+  private definitionOf(kind: JobKind, input: JobCommand, problems: Problem[], now: Date, withSchedule: boolean): Partial<Job> {
+    const fields = normalizeJobFields(kind, fieldsInputOf(input), { now, withSchedule });
     problems.push(...fields.problems);
     if (!fields.value) return {};
     const { schedule, ...rest } = fields.value;
     return { ...rest, ...(schedule !== undefined ? { schedule: schedule as Record<string, unknown> | null } : {}) };
   }
+}
+
+/**
+ * The definition fields in the shape the job rules check and name them in: the JSON contract's
+ * (docs/input-validation.md), so a refusal says `retry_policy.max_attempts` whoever called.
+ */
+function fieldsInputOf(command: JobCommand): JobFieldsInput {
+  return {
+    schedule: command.schedule,
+    request: command.request,
+    steps: command.steps,
+    retry_policy: command.retryPolicy,
+    max_concurrent_executions: command.maxConcurrentExecutions,
+    max_workflow_duration_seconds: command.maxWorkflowDurationSeconds,
+    on_success_url: command.onSuccessUrl,
+    on_failure_url: command.onFailureUrl,
+    response_output_template: command.responseOutputTemplate,
+  };
 }
 
 /** The job's next slot strictly after `after`, or null (no schedule, or a run_at already past). */

@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { JobKind, JobSnapshot, RequestSpec, RetryPolicy, StepSpec } from '@trigrun/execution-contracts';
+import type { JobKind, JobSnapshot } from '@trigrun/execution-contracts';
 import type { ExecutionStore } from '@trigrun/execution-store';
 import { snapshotOf } from '@trigrun/job-domain';
-import { type JobIntent, JobOutbox } from '@trigrun/jobs';
-import { type NormalizedSchedule, nextRunAt } from '@trigrun/scheduling-domain';
+import { type DueJob, type JobIntent, JobOutbox, claimDueJobs, recordRuns } from '@trigrun/jobs';
+import { nextRunAt } from '@trigrun/scheduling-domain';
 import { executionIdForSlot } from './slot-id';
 
 /**
@@ -65,24 +65,8 @@ export class JobScheduler {
   private async fireBatch(): Promise<number> {
     const now = this.opts.now();
     const horizon = new Date(now.getTime() + (this.opts.lookaheadMs ?? 0));
-    // Plain SQL: a claim touches hundreds of rows, and the ORM's bookkeeping of them cost more
-    // than the database work.
     const { claimed, entries } = await this.orm.em.fork().transactional(async (em) => {
-      // A job whose last run is still in the outbox (the broker was away) is not claimed again
-      // until that run is queued: an outage leaves at most one run per job behind, never one per
-      // missed slot, and catch-up stays "once, then from now".
-      const due = await em.execute<DueJob[]>(
-        `select id, workspace_id, name, kind, schedule, request, steps, retry_policy, max_concurrent_executions, max_workflow_duration_seconds,
-                on_success_url, on_failure_url, response_output_template, created_at, updated_at, next_run_at
-           from jobs
-          where state = 'active' and deleted_at is null and next_run_at <= ? and kind in (${SCHEDULED_KINDS.map(() => '?').join(', ')})
-            and (armed_for is null or armed_for <= ?)
-            and not exists (select 1 from job_outbox o where o.job_id = jobs.id)
-          order by next_run_at
-          limit ?
-          for update skip locked`,
-        [horizon, ...SCHEDULED_KINDS, now, this.opts.batchSize],
-      );
+      const due = await claimDueJobs(em, { horizon, now, kinds: SCHEDULED_KINDS, limit: this.opts.batchSize });
       if (due.length === 0) return { claimed: 0, entries: [] };
       const plans = due.map((job) => this.plan(job, now));
       const entries = await this.outbox.addMany(
@@ -90,11 +74,10 @@ export class JobScheduler {
         plans.flatMap((p, i) => (p.intent ? [{ jobId: due[i].id, intent: p.intent }] : [])),
         now,
       );
-      await em.execute(
-        `update jobs set next_run_at = v.next, launched_at = ?, armed_execution_id = v.armed, armed_for = v.armed_for
-           from (values ${due.map(() => '(?, ?::timestamptz, ?, ?::timestamptz)').join(', ')}) as v(id, next, armed, armed_for)
-          where jobs.id = v.id`,
-        [now, ...due.flatMap((job, i) => [job.id, plans[i].next?.toISOString() ?? null, plans[i].armed?.executionId ?? null, plans[i].armed?.slot.toISOString() ?? null])],
+      await recordRuns(
+        em,
+        due.map((job, i) => ({ jobId: job.id, next: plans[i].next, armed: plans[i].armed })),
+        now,
       );
       return { claimed: due.length, entries };
     });
@@ -143,23 +126,4 @@ export class JobScheduler {
       return null;
     }
   }
-}
-
-interface DueJob {
-  id: string;
-  workspace_id: string;
-  name: string;
-  kind: JobKind;
-  schedule: NormalizedSchedule;
-  request: RequestSpec | null;
-  steps: StepSpec[] | null;
-  retry_policy: RetryPolicy;
-  max_concurrent_executions: number;
-  max_workflow_duration_seconds: number | null;
-  on_success_url: string | null;
-  on_failure_url: string | null;
-  response_output_template: unknown;
-  created_at: Date | string;
-  updated_at: Date | string;
-  next_run_at: Date | string;
 }

@@ -1,0 +1,147 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { EVENT_TYPE_HEADER, type ExecutionEvent, type ExecutionEventType, InvalidEventError, parseExecutionEvent } from '@trigrun/execution-contracts';
+import { type Disposition, ack, term } from '@trigrun/messaging';
+import { type OneShotEnd, type RunStart, activeOneShotJobs, completeOneShots, recordStarts } from './job-table';
+
+const decoder = new TextDecoder();
+
+export interface ReactionDelivery {
+  readonly msg: JsMsg;
+  readonly deliveryCount: number;
+}
+
+/** Reads an execution's history from the event store (ExecutionStore fits). */
+export interface ExecutionHistory {
+  load(executionId: string): Promise<{ readonly events: readonly ExecutionEvent[] }>;
+}
+
+export interface JobsReactionOptions {
+  /** Called once per event the jobs table refused for its data (the event is terminated): the operator's log line. */
+  readonly onRefused?: (event: ExecutionEvent, reason: string) => void;
+}
+
+/** The only events that move a job; every other event is acked unread (its type travels in a header). */
+const MOVES_A_JOB: ReadonlySet<ExecutionEventType> = new Set(['ExecutionStarted', 'ExecutionSucceeded', 'ExecutionFailed']);
+
+interface Item {
+  readonly event: ExecutionEvent;
+  readonly index: number;
+}
+
+/**
+ * The jobs reaction: what executions do to their job, from the executions stream on a durable
+ * consumer of its own (CONSUMERS.schedulerJobs, declared by declareJobsTopology).
+ *
+ * - An execution that starts moves its job's `last_run_at` (never back).
+ * - The end (succeeded or failed) of a one-shot job's own run — the run the job queued itself
+ *   (`trigger: "schedule"`), not a run-now or a replay — completes the job: `state: completed`,
+ *   no `next_run_at`. One-shot: one_time, scheduled, and a workflow on `schedule.run_at`.
+ *
+ * The trigger is not on the terminal event, so for an active one-shot job (a handful of rows,
+ * each ending once) the execution's history is read from the event store; that history also
+ * gives the start, recorded with the completion so a completed job always shows its run.
+ *
+ * Every write is conditional and monotonic (`greatest`, `where state = 'active'`), so a
+ * redelivered event, a restart mid-batch, or two replicas given the same job's events change
+ * nothing more than one delivery would. A batch is one transaction; if PostgreSQL refuses a value
+ * of an event for its data, the batch runs again event by event and only that event is
+ * terminated (dead-lettered by the consumer runner); any other failure fails the batch, which is
+ * redelivered.
+ */
+export class JobsReaction {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly history: ExecutionHistory,
+    private readonly options: JobsReactionOptions = {},
+  ) {}
+
+  async handle(msg: JsMsg, deliveryCount = 1): Promise<Disposition> {
+    return (await this.handleBatch([{ msg, deliveryCount }]))[0];
+  }
+
+  async handleBatch(deliveries: readonly ReactionDelivery[]): Promise<Disposition[]> {
+    const dispositions: Disposition[] = deliveries.map(() => ack());
+    const items: Item[] = [];
+    deliveries.forEach(({ msg }, index) => {
+      const type = msg.headers?.get(EVENT_TYPE_HEADER);
+      if (type && !MOVES_A_JOB.has(type as ExecutionEventType)) return;
+      try {
+        const event = parseExecutionEvent(JSON.parse(decoder.decode(msg.data)));
+        if (MOVES_A_JOB.has(event.type)) items.push({ event, index });
+      } catch (error) {
+        if (!(error instanceof InvalidEventError || error instanceof SyntaxError)) throw error;
+        dispositions[index] = term(`unreadable event: ${(error as Error).message}`);
+      }
+    });
+    if (items.length === 0) return dispositions;
+    const effects = await this.effectsOf(items);
+    try {
+      await this.orm.em.fork().transactional((em) => this.write(em, effects));
+    } catch (error) {
+      if (!isRowDataError(error)) throw error;
+      // One event's values refused: the others still apply, each on its own.
+      for (const effect of effects) {
+        try {
+          await this.orm.em.fork().transactional((em) => this.write(em, [effect]));
+        } catch (single) {
+          if (!isRowDataError(single)) throw single;
+          const reason = `the jobs table refused the event's values, SQLSTATE ${sqlStateOf(single)}`;
+          this.options.onRefused?.(effect.item.event, reason);
+          dispositions[effect.item.index] = term(reason);
+        }
+      }
+    }
+    return dispositions;
+  }
+
+  /** What each event does to its job; the ends of runs that are not a one-shot job's own do nothing. */
+  private async effectsOf(items: readonly Item[]): Promise<Effect[]> {
+    const ends = items.filter(({ event }) => event.type !== 'ExecutionStarted');
+    const oneShots = ends.length > 0 ? await activeOneShotJobs(this.orm.em.fork(), ends.map(({ event }) => event.job_id)) : new Set<string>();
+    return Promise.all(
+      items.map(async (item): Promise<Effect> => {
+        const { event } = item;
+        if (event.type === 'ExecutionStarted') return { item, start: { jobId: event.job_id, at: event.occurred_at } };
+        if (!oneShots.has(event.job_id)) return { item };
+        const { events } = await this.history.load(event.execution_id);
+        const queued = events.find((e) => e.type === 'ExecutionQueued');
+        // No ExecutionQueued: the history has aged out of the stream (TRIGRUN_EVENT_RETENTION_DAYS)
+        // and the trigger is unknown. Only a job's own run completes it, so nothing is done.
+        if (queued?.type !== 'ExecutionQueued' || queued.data.trigger !== 'schedule') return { item };
+        const started = events.find((e) => e.type === 'ExecutionStarted')?.occurred_at ?? null;
+        return { item, end: { jobId: event.job_id, endedAt: event.occurred_at, startedAt: started } };
+      }),
+    );
+  }
+
+  private async write(em: EntityManager, effects: readonly Effect[]): Promise<void> {
+    await recordStarts(em, effects.flatMap((e) => (e.start ? [e.start] : [])));
+    await completeOneShots(em, effects.flatMap((e) => (e.end ? [e.end] : [])));
+  }
+}
+
+interface Effect {
+  readonly item: Item;
+  readonly start?: RunStart;
+  readonly end?: OneShotEnd;
+}
+
+/**
+ * SQLSTATE classes that mean "this event's values": 22 data exception, 23 integrity constraint,
+ * 54 program limit. Anything else (connection, serialization, deadlock) is not about the event and
+ * is retried by redelivery.
+ */
+const ROW_DATA_CLASSES = new Set(['22', '23', '54']);
+const isRowDataError = (error: unknown): boolean => {
+  const state = sqlStateOf(error);
+  return state !== undefined && ROW_DATA_CLASSES.has(state.slice(0, 2)) && state !== '23505';
+};
+
+function sqlStateOf(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown; previous?: unknown }).previous ?? (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
