@@ -21,7 +21,12 @@ describe('a one_time job, end to end', () => {
       expect(target.received).toHaveLength(1);
       expect(target.received[0]).toMatchObject({ method: 'POST', url: '/hook', body: '{"hello":"world"}' });
       expect(target.received[0].headers['x-cron-service-execution-id']).toBe(executionId);
-      const job = await api('GET', `/v1/jobs/${created.body.id}`, { token: account.token });
+      // The job is completed by the jobs reaction, a consumer of its own: moments after the
+      // execution's row says it ended, not in the same transaction (README, "How it fits together").
+      const job = await eventually(async () => {
+        const r = await api('GET', `/v1/jobs/${created.body.id}`, { token: account.token });
+        return r.body.state === 'completed' ? r : undefined;
+      });
       expect(job.body.state).toBe('completed');
       expect(job.body.last_run_at).toBe(execution.started_at);
     } finally {

@@ -6,7 +6,7 @@ import { type ScratchDatabase, createScratchDatabase } from '@trigrun/database/t
 import { CONSUMERS, type ExecutionEventOf, type JobSnapshot, MAX_STORED_JSON_DEPTH, type StepSpec, executionSubjects, jsonDepth } from '@trigrun/execution-contracts';
 import { ExecutionStore, launchExecution, parkTokenAad } from '@trigrun/execution-store';
 import { Waitpoints } from '@trigrun/execution-waitpoints';
-import { type ExecutionApi, ExecutionProjector, ExecutionQueries } from '@trigrun/execution-read-model';
+import { type ExecutionApi, ExecutionProjector, ExecutionQueries, declareReadModelTopology } from '@trigrun/execution-read-model';
 import { ConsumerRunner, closeMessaging, connectMessaging, type Messaging } from '@trigrun/messaging';
 import { SecretCipher } from '@trigrun/secrets';
 import { ensureBuilt, freePort, startService, waitUntil } from './testing/service-process';
@@ -55,7 +55,9 @@ describe('third-party data never wedges an execution or its read model', () => {
     db = await createScratchDatabase(ADMIN_DB, []);
     await db.sql.query("insert into workspaces (id, name, created_at) values ($1, 'poison', now())", [workspaceId]);
     messaging = await connectMessaging(NATS_URL, 'poison-int-spec');
-    await declareStepRunnerTopology(messaging.jsm, { namespace, replicas: 1, ackWaitMs: 2_000, retentionDays: 1 });
+    const topology = { namespace, replicas: 1, ackWaitMs: 2_000, retentionDays: 1 };
+    await declareStepRunnerTopology(messaging.jsm, topology);
+    await declareReadModelTopology(messaging.jsm, topology);
     store = new ExecutionStore(messaging.js, messaging.jsm, namespace);
     queries = new ExecutionQueries(db.orm);
     target = createServer((req, res) => {
