@@ -1,5 +1,5 @@
 import type { AttemptRecord, ExecutionEvent, JobSnapshot, NewExecutionEvent } from '@trigrun/execution-contracts';
-import { type ExecutionCommand, type ExecutionState, decide, evolve, initialState, isIgnore, nextAction, starterAttempt } from './execution.decider';
+import { type ExecutionCommand, type ExecutionState, decide, evolve, initialState, isIgnore, nextAction } from './execution.decider';
 
 const job: JobSnapshot = {
   name: 'ping',
@@ -167,21 +167,17 @@ describe('a first attempt sent by the starter', () => {
     given(queued).when({ type: 'StartExecution', now: T0, uuid: 'u-1', firstAttemptByStarter: true }).then([byStarter]);
   });
 
-  it('is left to the starter by the start event itself, and asked of the starter (again, if its delivery comes back)', () => {
+  it('is the business of the engine: the decider asks for the first attempt as for any start (the engine leaves it to the starter, engine.spec.ts)', () => {
     const state = given(queued, byStarter).state;
-    expect(nextAction(state, T0)).toEqual({ type: 'leave_to_starter' });
-    expect(starterAttempt(state)).toMatchObject({ type: 'send', attemptNumber: 1, request: job.request });
-    // Without the marker, the start event's delivery sends, and there is nothing for a starter.
-    expect(starterAttempt(given(queued, started).state)).toBeNull();
+    expect(nextAction(state, T0)).toMatchObject({ type: 'send', attemptNumber: 1, request: job.request });
+    expect(nextAction(state, T0)).toEqual(nextAction(given(queued, started).state, T0));
   });
 
   it('covers only the first attempt: retries and the outcome follow the attempt events as usual', () => {
     const retrying = given(queued, byStarter, recorded(attempt(1, { status: 'TIMEOUT' }), '2026-03-15T10:00:01.000Z')).state;
-    expect(starterAttempt(retrying)).toBeNull();
     expect(nextAction(retrying, T0)).toEqual({ type: 'wait', until: '2026-03-15T10:00:01.000Z' });
     expect(nextAction(retrying, '2026-03-15T10:00:01.000Z')).toMatchObject({ type: 'send', attemptNumber: 2 });
     expect(nextAction(given(queued, byStarter, recorded(attempt(1))).state, T0)).toEqual({ type: 'finish' });
-    expect(starterAttempt(given(queued).state)).toBeNull();
   });
 });
 

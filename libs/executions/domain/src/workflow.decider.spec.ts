@@ -315,15 +315,15 @@ describe('workflow decider: http step templates (SPEC §4)', () => {
     const input = { method: 'POST', url: 'https://api.example.com/items/42', headers: {}, body: { at: T0 } };
     const history = [queued(workflow([step])), started({ item_id: '42' }), stepStarted(step, 0, input)];
     given(...history).when({ type: 'StartStep', now: at(1) }).then('ignore');
-    expect(given(...history).next(T0)).toEqual({ type: 'send_step', step, attemptNumber: 1, request: input, timeoutMs: 30_000 });
+    expect(given(...history).next(T0)).toEqual({ type: 'send', step, attemptNumber: 1, request: input, timeoutMs: 30_000 });
     const retrying = given(...history, recorded('fetch', failedAttempt(1), at(1)));
-    expect(retrying.next(at(1))).toEqual({ type: 'send_step', step, attemptNumber: 2, request: input, timeoutMs: 30_000 });
+    expect(retrying.next(at(1))).toEqual({ type: 'send', step, attemptNumber: 2, request: input, timeoutMs: 30_000 });
   });
 
   it("cuts an attempt's timeout to what is left of the workflow", () => {
     const step = httpStep();
     const { next } = given(queued(workflow([step])), started({ item_id: '42' }), stepStarted(step, 0, { url: 'u' }));
-    expect(next(at(7190))).toMatchObject({ type: 'send_step', timeoutMs: 10_000 });
+    expect(next(at(7190))).toMatchObject({ type: 'send', timeoutMs: 10_000 });
   });
 });
 
@@ -374,7 +374,7 @@ describe('workflow decider: http step attempts', () => {
       .then([recorded('fetch', failedAttempt(1), at(1.5))]);
     const { next } = given(...running, ...events);
     expect(next(at(1))).toEqual({ type: 'wait', until: at(1.5) });
-    expect(next(at(1.5))).toMatchObject({ type: 'send_step', attemptNumber: 2 });
+    expect(next(at(1.5))).toMatchObject({ type: 'send', attemptNumber: 2 });
   });
 
   it('completes the step when a retry succeeds', () => {
@@ -1028,8 +1028,9 @@ describe('workflow decider: request jobs are unaffected', () => {
   });
 
   it('still records attempts without a step id', () => {
-    given(...history)
-      .when({ type: 'RecordAttempt', attempt: attempt(1), now: at(1), jitter: 0, output: { ok: true } })
+    const templated: JobSnapshot = { ...job, response_output_template: { ok: '$.ok' } };
+    given(queued(templated), { type: 'ExecutionStarted', data: { variables } })
+      .when({ type: 'RecordAttempt', attempt: attempt(1), now: at(1), jitter: 0, parsedBody: { ok: true } })
       .then([
         { type: 'AttemptRecorded', data: { step_id: null, attempt: attempt(1), next_attempt_at: null, output: { ok: true } } },
         { type: 'ExecutionSucceeded', data: { final_output: { ok: true } } },
