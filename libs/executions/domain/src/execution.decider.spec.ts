@@ -157,6 +157,66 @@ describe('execution decider', () => {
   });
 });
 
+describe('a request job is a plan of one step', () => {
+  const templated: JobSnapshot = {
+    ...job,
+    request: { ...job.request!, url: 'https://example.com/hook/{{uuid}}', headers: { 'x-run': '{{execution_id}}' }, body: { at: '{{timestamp}}', n: 1 } },
+    response_output_template: { id: '$.id', all: '$', run: '{{execution_id}}' },
+  };
+  const queuedTemplated: NewExecutionEvent = { ...queued, data: { ...(queued.data as object), job: templated } } as NewExecutionEvent;
+
+  it('renders its request once, at the start, with the execution variables', () => {
+    const action = nextAction(given(queuedTemplated, started).state, T0);
+    expect(action).toMatchObject({
+      type: 'send',
+      attemptNumber: 1,
+      timeoutMs: 30_000,
+      step: { type: 'request', id: null },
+      request: { url: 'https://example.com/hook/u-1', headers: { 'x-run': 'exec_1' }, body: { at: T0, n: 1 } },
+    });
+    // A retry sends what the start rendered.
+    const retrying = given(queuedTemplated, started, recorded(attempt(1, { status: 'TIMEOUT' }), T0)).state;
+    expect(nextAction(retrying, T0)).toMatchObject({ type: 'send', attemptNumber: 2, request: (action as { request: unknown }).request });
+  });
+
+  it('fails at its start with template_error when its request cannot be rendered, and repairs a start written alone', () => {
+    const broken: NewExecutionEvent = { ...queued, data: { ...(queued.data as object), job: { ...job, request: { ...job.request!, url: 'https://example.com/{{nope}}' } } } } as NewExecutionEvent;
+    const error = { code: 'template_error', message: 'unknown template variable "nope"' };
+    given(broken).when({ type: 'StartExecution', now: T0, uuid: 'u-1' }).then([started, { type: 'ExecutionFailed', data: { error } }]);
+    expect(nextAction(given(broken, started).state, T0)).toEqual({ type: 'finish' });
+    given(broken, started).when({ type: 'FinishExecution' }).then([{ type: 'ExecutionFailed', data: { error } }]);
+    given(broken, started).when({ type: 'RecordAttempt', attempt: attempt(1), now: T0, jitter: 0 }).then('ignore');
+  });
+
+  it('renders its output template from the parsed body of a successful attempt, which becomes final_output', () => {
+    const output = { id: 7, all: { id: 7 }, run: 'exec_1' };
+    given(queuedTemplated, started)
+      .when({ type: 'RecordAttempt', attempt: attempt(1), now: T0, jitter: 0, parsedBody: { id: 7 } })
+      .then([
+        { type: 'AttemptRecorded', data: { step_id: null, attempt: attempt(1), next_attempt_at: null, output } },
+        { type: 'ExecutionSucceeded', data: { final_output: output } },
+      ]);
+    // A body that is not JSON: every path reads null.
+    const fromText = { id: null, all: null, run: 'exec_1' };
+    given(queuedTemplated, started)
+      .when({ type: 'RecordAttempt', attempt: attempt(1), now: T0, jitter: 0 })
+      .then([
+        { type: 'AttemptRecorded', data: { step_id: null, attempt: attempt(1), next_attempt_at: null, output: fromText } },
+        { type: 'ExecutionSucceeded', data: { final_output: fromText } },
+      ]);
+    // A failed attempt renders nothing.
+    const failed = attempt(1, { status: 'HTTP_ERROR', statusCode: 404 });
+    given(queuedTemplated, started)
+      .when({ type: 'RecordAttempt', attempt: failed, now: T0, jitter: 0, parsedBody: { id: 7 } })
+      .then([recorded(failed), { type: 'ExecutionFailed', data: { error: { code: 'http_error', message: 'attempt 1 answered HTTP 404' } } }]);
+  });
+
+  it('keeps the output of the settling attempt for a repair of its outcome', () => {
+    const withOutput: NewExecutionEvent = { type: 'AttemptRecorded', data: { step_id: null, attempt: attempt(1), next_attempt_at: null, output: { id: 7 } } };
+    given(queuedTemplated, started, withOutput).when({ type: 'FinishExecution' }).then([{ type: 'ExecutionSucceeded', data: { final_output: { id: 7 } } }]);
+  });
+});
+
 describe('a first attempt sent by the starter', () => {
   const byStarter: NewExecutionEvent = {
     type: 'ExecutionStarted',
