@@ -92,7 +92,7 @@ export type ExecutionCommand =
       readonly triggerInput: unknown;
     }
   /**
-   * `context`: step-driven kinds, the job's persisted context store at start (docs/workflows.md).
+   * `context`: step-driven kinds, the job's persisted context store at start (README, "The API": workflow runs).
    * `firstAttemptByStarter`: request kinds, recorded as `first_attempt_by: "starter"` on the event
    * for the shell's own use (the engine sends the first attempt from the delivery that started the
    * execution, docs/events.md); the decider records it and never reads it.

@@ -124,8 +124,10 @@ export function startProgress(startedAt: string, data: ExecutionEventData['Execu
 /**
  * The progress of a request job from its ExecutionStarted: its one step is running from the start,
  * its request rendered here, once, with the execution variables only and without preserveTypes
- * (docs/templates.md: a request job's body leaves are text). A template that cannot be rendered is
+ * (README, "The API": templates render once per execution). A template that cannot be rendered is
  * the execution's failure (template_error), which the decision that started it records next.
+ * Nothing of it is recorded (ExecutionStarted stays what docs/events.md says): folding the history
+ * again renders the same request, as it is a function of the recorded variables alone.
  */
 export function startRequestProgress(startedAt: string, data: ExecutionEventData['ExecutionStarted'], job: JobSnapshot): WorkflowProgress {
   const base = { startedAt, variables: data.variables, context: {}, deadline: null, next: 1, pendingContext: null, lastOutput: null };

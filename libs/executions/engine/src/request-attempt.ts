@@ -49,7 +49,7 @@ export interface AttemptInput {
  * add the platform's headers, send through the guarded client (sendWithSecrets: what comes back is
  * already redacted), evaluate the response matcher, and hand the decider the redacted body. The
  * request arrives rendered: the decider rendered it once, from the execution's fixed variables, so
- * every retry sends the same values (docs/templates.md); the output template is the decider's too.
+ * every retry sends the same values (README, "The API": templates render once per execution); the output template is the decider's too.
  */
 export async function performAttempt(
   deps: { http: GuardedHttpClient; secrets: SecretResolver; references: SecretReferences; now: () => Date },
