@@ -1,5 +1,8 @@
-import type { AttemptRecord, ExecutionEvent, JobSnapshot, NewExecutionEvent } from '@trigrun/execution-contracts';
-import { type ExecutionCommand, type ExecutionState, decide, evolve, initialState, isIgnore, nextAction } from './execution.decider';
+import type { AttemptRecord, JobSnapshot, NewExecutionEvent } from '@trigrun/execution-contracts';
+import { type ExecutionCommand, nextAction } from './execution.decider';
+import { T0, attempt, given } from './testing';
+
+/** The request-job half of the decider, as given(past events) / when(command) / then(new events | ignore), from ./testing. */
 
 const job: JobSnapshot = {
   name: 'ping',
@@ -8,47 +11,12 @@ const job: JobSnapshot = {
   retry_policy: { max_attempts: 3, retry_on_statuses: [503] },
 };
 const identity = { executionId: 'exec_1', jobId: 'job_1', workspaceId: 'ws_1' };
-const T0 = '2026-03-15T10:00:00.000Z';
-
-let position = 0;
-function envelope(e: NewExecutionEvent): ExecutionEvent {
-  position++;
-  return { ...e, version: 1, id: `evt_${position}`, execution_id: 'exec_1', job_id: 'job_1', workspace_id: 'ws_1', occurred_at: T0, position } as ExecutionEvent;
-}
-
-/** given(past events) / when(command) / then(new events | ignore) */
-function given(...history: NewExecutionEvent[]) {
-  position = 0;
-  const state = history.map(envelope).reduce<ExecutionState>(evolve, initialState());
-  return {
-    state,
-    when: (command: ExecutionCommand) => ({
-      then: (expected: NewExecutionEvent[] | 'ignore') => {
-        const decision = decide(command, state);
-        if (expected === 'ignore') expect(isIgnore(decision)).toBe(true);
-        else expect(decision).toEqual(expected);
-      },
-    }),
-  };
-}
 
 const queued: NewExecutionEvent = {
   type: 'ExecutionQueued',
   data: { job, trigger: 'manual', scheduled_for: null, replay_of: null, trigger_input: null },
 };
 const started: NewExecutionEvent = { type: 'ExecutionStarted', data: { variables: { timestamp: T0, uuid: 'u-1', execution_id: 'exec_1' } } };
-const attempt = (number: number, over: Partial<AttemptRecord> = {}): AttemptRecord => ({
-  number,
-  status: 'SUCCESS',
-  statusCode: 200,
-  latencyMs: 12,
-  bodyPreview: 'ok',
-  responseHeaders: {},
-  errorClass: null,
-  errorMessage: null,
-  startedAt: T0,
-  ...over,
-});
 const recorded = (a: AttemptRecord, next: string | null = null): NewExecutionEvent => ({
   type: 'AttemptRecorded',
   data: { step_id: null, attempt: a, next_attempt_at: next },

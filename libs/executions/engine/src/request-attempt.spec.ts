@@ -1,5 +1,6 @@
-import type { ExecutionEvent, HttpStepSpec, JobSnapshot, NewExecutionEvent, RequestSpec } from '@trigrun/execution-contracts';
-import { decide, evolve, initialState, isIgnore, requestStepOf } from '@trigrun/execution-domain';
+import type { HttpStepSpec, JobSnapshot, RequestSpec } from '@trigrun/execution-contracts';
+import { decide, isIgnore, requestStepOf } from '@trigrun/execution-domain';
+import { given } from '@trigrun/execution-domain/testing';
 import type { GuardedHttpClient, OutboundRequest, OutboundResult } from '@trigrun/http-client';
 import { REDACTED, secretNamesIn, secretRedactor, substituteSecrets } from '@trigrun/secrets';
 import { BODY_PREVIEW_BYTES } from './attempt';
@@ -66,15 +67,10 @@ const variables = { timestamp: '2026-03-15T10:00:00.000Z', uuid: 'u-1', executio
  */
 const attemptOf = async (http: GuardedHttpClient, over: Partial<RequestSpec> = {}, outputTemplate?: unknown) => {
   const job: JobSnapshot = { name: 'echo', kind: 'one_time', request: request(over), retry_policy: { max_attempts: 1, retry_on_statuses: [] }, response_output_template: outputTemplate };
-  let position = 0;
-  const envelope = (e: NewExecutionEvent) =>
-    ({ ...e, version: 1, id: `evt_${++position}`, execution_id: 'exec_1', job_id: 'job_1', workspace_id: 'ws_1', occurred_at: variables.timestamp, position }) as ExecutionEvent;
-  const state = [
-    { type: 'ExecutionQueued', data: { job, trigger: 'manual', scheduled_for: null, replay_of: null, trigger_input: null } } as NewExecutionEvent,
-    { type: 'ExecutionStarted', data: { variables } } as NewExecutionEvent,
-  ]
-    .map(envelope)
-    .reduce(evolve, initialState());
+  const { state } = given(
+    { type: 'ExecutionQueued', data: { job, trigger: 'manual', scheduled_for: null, replay_of: null, trigger_input: null } },
+    { type: 'ExecutionStarted', data: { variables } },
+  );
   const result = await performAttempt(deps(http), {
     workspaceId: 'ws_1',
     executionId: 'exec_1',
