@@ -21,7 +21,7 @@ import { extractFrom } from './extraction';
 import { assertNever, attemptError, backoffMs, shouldRetry } from './retry';
 
 /**
- * The step-driven half of the execution decider (`workflow`, `webhook_trigger`), SPEC §3 and §7.
+ * The step-driven half of the execution decider (`workflow`, `webhook_trigger`; README, "The API").
  *
  *   started ──StartStep──▶ step running ──(http) RecordAttempt*──▶ StepCompleted ──▶ next step … ──Finish──▶ succeeded
  *                              │                                └─▶ StepFailed ──▶ failed
