@@ -388,8 +388,8 @@ export class ExecutionEngine {
     // Our own shutdown cut the request short: hand the message back rather than record a
     // failure the target never caused. The next delivery repeats the attempt.
     if (ctx.signal.aborted) throw new Error('shutting down: attempt handed back');
-    // The bodies are storable already (responseBodiesOf, and the decider makes its output storable);
-    // the attempt carries target-sent text too.
+    // responseBody is storable already (responseBodiesOf); parsedBody is only read, and the
+    // decider makes what it renders from it storable. The attempt carries target-sent text too.
     const command: ExecutionCommand = {
       type: 'RecordAttempt',
       attempt: storableAttempt(attempt),
