@@ -46,13 +46,10 @@ export function driveDeadline(loaded: LoadedExecution, now: Date, bounds: Sweepe
       const due = Math.max(lastAt, Date.parse(action.until));
       return { at: due + slack, why: `${loaded.state.status}, due at ${action.until}, ${since}` };
     }
-    case 'send':
-    case 'leave_to_starter': {
-      const timeoutMs = loaded.state.status === 'running' ? (loaded.state.job.request?.timeout_seconds ?? 300) * 1000 : 0;
-      return { at: lastAt + timeoutMs + slack, why: `running, its attempt not recorded, ${since}` };
+    case 'send': {
+      const what = action.step.id === null ? 'its attempt' : `step ${action.step.id}`;
+      return { at: lastAt + action.timeoutMs + slack, why: `running, ${what} not recorded, ${since}` };
     }
-    case 'send_step':
-      return { at: lastAt + action.timeoutMs + slack, why: `running, step ${action.step.id} not recorded, ${since}` };
     default:
       return { at: lastAt + slack, why: `${loaded.state.status}, next: ${action.type}, ${since}` };
   }

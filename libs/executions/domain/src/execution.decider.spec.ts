@@ -1,5 +1,8 @@
-import type { AttemptRecord, ExecutionEvent, JobSnapshot, NewExecutionEvent } from '@trigrun/execution-contracts';
-import { type ExecutionCommand, type ExecutionState, decide, evolve, initialState, isIgnore, nextAction, starterAttempt } from './execution.decider';
+import type { AttemptRecord, JobSnapshot, NewExecutionEvent } from '@trigrun/execution-contracts';
+import { type ExecutionCommand, nextAction } from './execution.decider';
+import { T0, attempt, given } from './testing';
+
+/** The request-job half of the decider, as given(past events) / when(command) / then(new events | ignore), from ./testing. */
 
 const job: JobSnapshot = {
   name: 'ping',
@@ -8,47 +11,12 @@ const job: JobSnapshot = {
   retry_policy: { max_attempts: 3, retry_on_statuses: [503] },
 };
 const identity = { executionId: 'exec_1', jobId: 'job_1', workspaceId: 'ws_1' };
-const T0 = '2026-03-15T10:00:00.000Z';
-
-let position = 0;
-function envelope(e: NewExecutionEvent): ExecutionEvent {
-  position++;
-  return { ...e, version: 1, id: `evt_${position}`, execution_id: 'exec_1', job_id: 'job_1', workspace_id: 'ws_1', occurred_at: T0, position } as ExecutionEvent;
-}
-
-/** given(past events) / when(command) / then(new events | ignore) */
-function given(...history: NewExecutionEvent[]) {
-  position = 0;
-  const state = history.map(envelope).reduce<ExecutionState>(evolve, initialState());
-  return {
-    state,
-    when: (command: ExecutionCommand) => ({
-      then: (expected: NewExecutionEvent[] | 'ignore') => {
-        const decision = decide(command, state);
-        if (expected === 'ignore') expect(isIgnore(decision)).toBe(true);
-        else expect(decision).toEqual(expected);
-      },
-    }),
-  };
-}
 
 const queued: NewExecutionEvent = {
   type: 'ExecutionQueued',
   data: { job, trigger: 'manual', scheduled_for: null, replay_of: null, trigger_input: null },
 };
 const started: NewExecutionEvent = { type: 'ExecutionStarted', data: { variables: { timestamp: T0, uuid: 'u-1', execution_id: 'exec_1' } } };
-const attempt = (number: number, over: Partial<AttemptRecord> = {}): AttemptRecord => ({
-  number,
-  status: 'SUCCESS',
-  statusCode: 200,
-  latencyMs: 12,
-  bodyPreview: 'ok',
-  responseHeaders: {},
-  errorClass: null,
-  errorMessage: null,
-  startedAt: T0,
-  ...over,
-});
 const recorded = (a: AttemptRecord, next: string | null = null): NewExecutionEvent => ({
   type: 'AttemptRecorded',
   data: { step_id: null, attempt: a, next_attempt_at: next },
@@ -157,6 +125,66 @@ describe('execution decider', () => {
   });
 });
 
+describe('a request job is a plan of one step', () => {
+  const templated: JobSnapshot = {
+    ...job,
+    request: { ...job.request!, url: 'https://example.com/hook/{{uuid}}', headers: { 'x-run': '{{execution_id}}' }, body: { at: '{{timestamp}}', n: 1 } },
+    response_output_template: { id: '$.id', all: '$', run: '{{execution_id}}' },
+  };
+  const queuedTemplated: NewExecutionEvent = { ...queued, data: { ...(queued.data as object), job: templated } } as NewExecutionEvent;
+
+  it('renders its request once, at the start, with the execution variables', () => {
+    const action = nextAction(given(queuedTemplated, started).state, T0);
+    expect(action).toMatchObject({
+      type: 'send',
+      attemptNumber: 1,
+      timeoutMs: 30_000,
+      step: { type: 'request', id: null },
+      request: { url: 'https://example.com/hook/u-1', headers: { 'x-run': 'exec_1' }, body: { at: T0, n: 1 } },
+    });
+    // A retry sends what the start rendered.
+    const retrying = given(queuedTemplated, started, recorded(attempt(1, { status: 'TIMEOUT' }), T0)).state;
+    expect(nextAction(retrying, T0)).toMatchObject({ type: 'send', attemptNumber: 2, request: (action as { request: unknown }).request });
+  });
+
+  it('fails at its start with template_error when its request cannot be rendered, and repairs a start written alone', () => {
+    const broken: NewExecutionEvent = { ...queued, data: { ...(queued.data as object), job: { ...job, request: { ...job.request!, url: 'https://example.com/{{nope}}' } } } } as NewExecutionEvent;
+    const error = { code: 'template_error', message: 'unknown template variable "nope"' };
+    given(broken).when({ type: 'StartExecution', now: T0, uuid: 'u-1' }).then([started, { type: 'ExecutionFailed', data: { error } }]);
+    expect(nextAction(given(broken, started).state, T0)).toEqual({ type: 'finish' });
+    given(broken, started).when({ type: 'FinishExecution' }).then([{ type: 'ExecutionFailed', data: { error } }]);
+    given(broken, started).when({ type: 'RecordAttempt', attempt: attempt(1), now: T0, jitter: 0 }).then('ignore');
+  });
+
+  it('renders its output template from the parsed body of a successful attempt, which becomes final_output', () => {
+    const output = { id: 7, all: { id: 7 }, run: 'exec_1' };
+    given(queuedTemplated, started)
+      .when({ type: 'RecordAttempt', attempt: attempt(1), now: T0, jitter: 0, parsedBody: { id: 7 } })
+      .then([
+        { type: 'AttemptRecorded', data: { step_id: null, attempt: attempt(1), next_attempt_at: null, output } },
+        { type: 'ExecutionSucceeded', data: { final_output: output } },
+      ]);
+    // A body that is not JSON: every path reads null.
+    const fromText = { id: null, all: null, run: 'exec_1' };
+    given(queuedTemplated, started)
+      .when({ type: 'RecordAttempt', attempt: attempt(1), now: T0, jitter: 0 })
+      .then([
+        { type: 'AttemptRecorded', data: { step_id: null, attempt: attempt(1), next_attempt_at: null, output: fromText } },
+        { type: 'ExecutionSucceeded', data: { final_output: fromText } },
+      ]);
+    // A failed attempt renders nothing.
+    const failed = attempt(1, { status: 'HTTP_ERROR', statusCode: 404 });
+    given(queuedTemplated, started)
+      .when({ type: 'RecordAttempt', attempt: failed, now: T0, jitter: 0, parsedBody: { id: 7 } })
+      .then([recorded(failed), { type: 'ExecutionFailed', data: { error: { code: 'http_error', message: 'attempt 1 answered HTTP 404' } } }]);
+  });
+
+  it('keeps the output of the settling attempt for a repair of its outcome', () => {
+    const withOutput: NewExecutionEvent = { type: 'AttemptRecorded', data: { step_id: null, attempt: attempt(1), next_attempt_at: null, output: { id: 7 } } };
+    given(queuedTemplated, started, withOutput).when({ type: 'FinishExecution' }).then([{ type: 'ExecutionSucceeded', data: { final_output: { id: 7 } } }]);
+  });
+});
+
 describe('a first attempt sent by the starter', () => {
   const byStarter: NewExecutionEvent = {
     type: 'ExecutionStarted',
@@ -167,21 +195,17 @@ describe('a first attempt sent by the starter', () => {
     given(queued).when({ type: 'StartExecution', now: T0, uuid: 'u-1', firstAttemptByStarter: true }).then([byStarter]);
   });
 
-  it('is left to the starter by the start event itself, and asked of the starter (again, if its delivery comes back)', () => {
+  it('is the business of the engine: the decider asks for the first attempt as for any start (the engine leaves it to the starter, engine.spec.ts)', () => {
     const state = given(queued, byStarter).state;
-    expect(nextAction(state, T0)).toEqual({ type: 'leave_to_starter' });
-    expect(starterAttempt(state)).toMatchObject({ type: 'send', attemptNumber: 1, request: job.request });
-    // Without the marker, the start event's delivery sends, and there is nothing for a starter.
-    expect(starterAttempt(given(queued, started).state)).toBeNull();
+    expect(nextAction(state, T0)).toMatchObject({ type: 'send', attemptNumber: 1, request: job.request });
+    expect(nextAction(state, T0)).toEqual(nextAction(given(queued, started).state, T0));
   });
 
   it('covers only the first attempt: retries and the outcome follow the attempt events as usual', () => {
     const retrying = given(queued, byStarter, recorded(attempt(1, { status: 'TIMEOUT' }), '2026-03-15T10:00:01.000Z')).state;
-    expect(starterAttempt(retrying)).toBeNull();
     expect(nextAction(retrying, T0)).toEqual({ type: 'wait', until: '2026-03-15T10:00:01.000Z' });
     expect(nextAction(retrying, '2026-03-15T10:00:01.000Z')).toMatchObject({ type: 'send', attemptNumber: 2 });
     expect(nextAction(given(queued, byStarter, recorded(attempt(1))).state, T0)).toEqual({ type: 'finish' });
-    expect(starterAttempt(given(queued).state)).toBeNull();
   });
 });
 

@@ -7,31 +7,34 @@ import type {
   ExecutionTrigger,
   JobSnapshot,
   NewExecutionEvent,
-  RequestSpec,
-  ExecutionVariables,
   StepSpec,
   WithdrawalReason,
 } from '@trigrun/execution-contracts';
 import { isStepDriven } from '@trigrun/execution-contracts';
-import { assertNever, attemptError, backoffMs, shouldRetry } from './retry';
+import { assertNever } from './retry';
 import {
   type StepContext,
   type WorkflowAction,
   type WorkflowProgress,
   evolveProgress,
   finish,
+  finishRequest,
+  nextSend,
   nextWorkflowAction,
-  recordStepAttempt,
+  recordAttempt,
   resumeStep,
   settle,
   startProgress,
+  startRequestProgress,
   startStep,
   wake,
 } from './workflow';
 
 /**
  * The execution decider. Request jobs follow the machine below; step-driven jobs (`workflow`)
- * go from `queued` to `stepping`, whose rules live in workflow.ts. The execution of a request job:
+ * go from `queued` to `stepping`. Both keep a WorkflowProgress (workflow.ts): a request job is a
+ * plan of one step, its request, so attempts, retries and sends follow one rule. The execution
+ * of a request job:
  *
  *   (none) --QueueExecution--> queued --StartExecution--> running --RecordAttempt--> running (retry later)
  *                                 |                         |  \--RecordAttempt / FinishExecution--> succeeded | failed
@@ -59,18 +62,11 @@ interface Known extends ExecutionIdentity {
 export type ExecutionState =
   | { readonly status: 'initial' }
   | ({ readonly status: 'queued' } & Known)
-  | ({
-      readonly status: 'running';
-      readonly startedAt: string;
-      readonly variables: ExecutionVariables;
-      /** The first attempt is sent by the starter, from the ExecutionQueued delivery (see ExecutionStarted). */
-      readonly firstAttemptByStarter: boolean;
-      readonly attempts: readonly AttemptRecord[];
-      /** Set while a retry is pending; null when the last attempt settled the outcome or none ran yet. */
-      readonly nextAttemptAt: string | null;
-      /** The output of the last attempt, for final_output. */
-      readonly output: unknown;
-    } & Known)
+  /**
+   * A request job between its start and its end: `progress.step` is its request (rendered at the
+   * start), with its attempts; `progress.failure` a start that could not render it.
+   */
+  | ({ readonly status: 'running'; readonly progress: WorkflowProgress } & Known)
   /** A step-driven execution between its start and its end (running or parked on a step). */
   | ({ readonly status: 'stepping'; readonly progress: WorkflowProgress } & Known)
   | ({
@@ -96,8 +92,10 @@ export type ExecutionCommand =
       readonly triggerInput: unknown;
     }
   /**
-   * `context`: step-driven kinds, the job's persisted context store at start (SPEC §3).
-   * `firstAttemptByStarter`: request kinds, the shell starting the execution sends the first attempt itself.
+   * `context`: step-driven kinds, the job's persisted context store at start (README, "The API": workflow runs).
+   * `firstAttemptByStarter`: request kinds, recorded as `first_attempt_by: "starter"` on the event
+   * for the shell's own use (the engine sends the first attempt from the delivery that started the
+   * execution, docs/events.md); the decider records it and never reads it.
    */
   | {
       readonly type: 'StartExecution';
@@ -107,16 +105,18 @@ export type ExecutionCommand =
       readonly firstAttemptByStarter?: boolean;
     }
   /**
-   * `output`: request jobs, the rendered output template. `responseBody`: http steps, the
-   * response body (parsed JSON, else text) that `extract` reads.
+   * The result of one attempt, its response redacted by the shell (docs/secrets.md).
+   * `responseBody`: http steps, the body as recorded and extracted (parsed JSON no deeper than
+   * events keep, else text). `parsedBody`: request jobs, the whole body parsed as JSON (absent
+   * when it is not JSON), which the response_output_template reads.
    */
   | {
       readonly type: 'RecordAttempt';
       readonly attempt: AttemptRecord;
       readonly now: string;
       readonly jitter: number;
-      readonly output?: unknown;
       readonly responseBody?: unknown;
+      readonly parsedBody?: unknown;
     }
   | { readonly type: 'FinishExecution'; readonly now?: string }
   | { readonly type: 'FailExecution'; readonly error: ExecutionError }
@@ -169,37 +169,20 @@ export function decide(command: ExecutionCommand, state: ExecutionState): Decisi
       if (state.status !== 'queued') return ignore(`cannot start an execution that is ${state.status}`, 'stale');
       const variables = { timestamp: command.now, uuid: command.uuid, execution_id: state.executionId };
       if (isStepDriven(state.job)) return [event('ExecutionStarted', { variables, context: { ...(command.context ?? {}) } })];
-      return [event('ExecutionStarted', command.firstAttemptByStarter ? { variables, first_attempt_by: 'starter' } : { variables })];
+      const data = command.firstAttemptByStarter ? { variables, first_attempt_by: 'starter' as const } : { variables };
+      // The request is rendered with the start: one that cannot be fails the execution at once.
+      const { failure } = startRequestProgress(command.now, data, state.job);
+      return failure ? [event('ExecutionStarted', data), event('ExecutionFailed', { error: failure })] : [event('ExecutionStarted', data)];
     }
-    case 'RecordAttempt': {
-      if (state.status === 'stepping') return recordStepAttempt(state.progress, stepContext(state), command, applyTo(state));
-      if (state.status !== 'running') return ignore(`no attempt is expected while ${state.status}`);
-      const expected = state.attempts.length + 1;
-      if (command.attempt.number !== expected) return ignore(`attempt ${command.attempt.number} is not the expected ${expected}`);
-      if (state.nextAttemptAt === null && state.attempts.length > 0) return ignore('the outcome is already settled');
-      const retry = shouldRetry(command.attempt, state.job.retry_policy);
-      const nextAttemptAt = retry
-        ? new Date(Date.parse(command.now) + backoffMs(command.attempt.number, command.jitter)).toISOString()
-        : null;
-      const output = command.attempt.status === 'SUCCESS' ? (command.output ?? null) : null;
-      const recorded = event('AttemptRecorded', {
-        step_id: null,
-        attempt: command.attempt,
-        next_attempt_at: nextAttemptAt,
-        ...(output !== null ? { output } : {}),
-      });
-      if (retry) return [recorded];
-      return [recorded, outcomeOf(command.attempt, output)];
-    }
-    case 'FinishExecution': {
+    case 'RecordAttempt':
+      if (state.status !== 'stepping' && state.status !== 'running') return ignore(`no attempt is expected while ${state.status}`);
+      return recordAttempt(state.progress, stepContext(state), command, applyTo(state));
+    case 'FinishExecution':
       if (state.status === 'stepping') return finish(state.progress, stepContext(state));
-      // Closes an execution whose last attempt settled it but whose outcome event was never written
-      // (the shell stopped between the two appends).
+      // Closes an execution whose last attempt settled it (or whose start failed) but whose outcome
+      // event was never written (the shell stopped between the two appends).
       if (state.status !== 'running') return ignore(`nothing to finish while ${state.status}`);
-      const last = state.attempts.at(-1);
-      if (!last || state.nextAttemptAt !== null) return ignore('the outcome is not settled yet');
-      return [outcomeOf(last, state.output)];
-    }
+      return finishRequest(state.progress);
     case 'FailExecution':
       if (state.status === 'initial' || state.status === 'succeeded' || state.status === 'failed' || state.status === 'withdrawn') {
         return ignore(`cannot fail an execution that is ${state.status}`);
@@ -251,25 +234,20 @@ function stepContext(state: Known): StepContext {
 
 /** Folds events a decision is about to emit, so the rest of the decision sees their effect. */
 const applyTo =
-  (state: Known & { progress: WorkflowProgress }) =>
+  (state: Known & { readonly progress: WorkflowProgress }) =>
   (events: readonly NewExecutionEvent[]): WorkflowProgress =>
     events.reduce((p, e) => evolveProgress(p, stepsOf(state), e), state.progress);
 
 /** The parked step of a waiting execution, or null. */
 export function parkedStepOf(state: ExecutionState): { stepId: string; reason: 'webhook' | 'approval'; tokenHash: string; expiresAt: string } | null {
-  if (state.status !== 'stepping' || !state.progress.step?.parked) return null;
-  const { step } = state.progress;
+  const step = state.status === 'stepping' ? state.progress.step : null;
+  if (!step?.parked || step.spec.id === null) return null;
   return { stepId: step.spec.id, reason: step.parked!.reason, tokenHash: step.parked!.tokenHash, expiresAt: step.parked!.expiresAt };
 }
 
 /** The execution context of a step-driven execution ({} for request jobs). */
 export const contextOf = (state: ExecutionState): Readonly<Record<string, unknown>> =>
   'progress' in state && state.progress ? state.progress.context : {};
-
-function outcomeOf(attempt: AttemptRecord, output: unknown): NewExecutionEvent {
-  if (attempt.status === 'SUCCESS') return event('ExecutionSucceeded', { final_output: output ?? null });
-  return event('ExecutionFailed', { error: attemptError(attempt) });
-}
 
 export function evolve(state: ExecutionState, e: ExecutionEvent): ExecutionState {
   switch (e.type) {
@@ -290,16 +268,7 @@ export function evolve(state: ExecutionState, e: ExecutionEvent): ExecutionState
       if (isStepDriven(state.job)) {
         return { ...state, status: 'stepping', progress: startProgress(e.occurred_at, e.data, state.job.max_workflow_duration_seconds) };
       }
-      return {
-        ...state,
-        status: 'running',
-        startedAt: e.occurred_at,
-        variables: e.data.variables,
-        firstAttemptByStarter: e.data.first_attempt_by === 'starter',
-        attempts: [],
-        nextAttemptAt: null,
-        output: null,
-      };
+      return { ...state, status: 'running', progress: startRequestProgress(e.occurred_at, e.data, state.job) };
     case 'StepStarted':
     case 'StepCompleted':
     case 'StepFailed':
@@ -308,16 +277,15 @@ export function evolve(state: ExecutionState, e: ExecutionEvent): ExecutionState
       if (state.status !== 'stepping') return state;
       return { ...state, progress: evolveProgress(state.progress, stepsOf(state), e) };
     case 'AttemptRecorded':
-      if (state.status === 'stepping') return { ...state, progress: evolveProgress(state.progress, stepsOf(state), e) };
-      if (state.status !== 'running') return state;
-      return { ...state, attempts: [...state.attempts, e.data.attempt], nextAttemptAt: e.data.next_attempt_at, output: e.data.output ?? null };
+      if (state.status !== 'stepping' && state.status !== 'running') return state;
+      return { ...state, progress: evolveProgress(state.progress, stepsOf(state), e) };
     case 'ExecutionSucceeded':
     case 'ExecutionFailed':
       if (state.status === 'initial') return state;
       return {
         ...state,
         status: e.type === 'ExecutionSucceeded' ? 'succeeded' : 'failed',
-        attempts: 'attempts' in state ? state.attempts : [],
+        attempts: 'attempts' in state ? state.attempts : state.status === 'running' ? (state.progress.step?.attempts ?? []) : [],
         error: e.type === 'ExecutionFailed' ? e.data.error : null,
       };
     case 'ExecutionWithdrawn':
@@ -328,21 +296,15 @@ export function evolve(state: ExecutionState, e: ExecutionEvent): ExecutionState
   }
 }
 
-/** What the state asks of the shell next. */
+/**
+ * What the state asks of the shell next. `send` is one attempt of an http step or of a request
+ * job's request, rendered already: the shell sends it as it is.
+ */
 export type NextAction =
   | { readonly type: 'none' }
   | { readonly type: 'start' }
   | { readonly type: 'wait'; readonly until: string }
-  | {
-      readonly type: 'send';
-      readonly attemptNumber: number;
-      readonly request: RequestSpec;
-      readonly variables: ExecutionVariables;
-      readonly outputTemplate?: unknown;
-    }
   | { readonly type: 'finish'; readonly persistContext?: Readonly<Record<string, string>> | null }
-  /** Nothing for this delivery: the starter sends the first attempt from the ExecutionQueued delivery. */
-  | { readonly type: 'leave_to_starter' }
   | Exclude<WorkflowAction, { type: 'wait' | 'finish' }>;
 
 export function nextAction(state: ExecutionState, now: string): NextAction {
@@ -359,34 +321,13 @@ export function nextAction(state: ExecutionState, now: string): NextAction {
       if (slotAhead(state, now)) return { type: 'wait', until: state.scheduledFor! };
       return { type: 'start' };
     case 'running': {
-      if (state.attempts.length > 0 && state.nextAttemptAt === null) return { type: 'finish' };
-      if (state.nextAttemptAt !== null && Date.parse(state.nextAttemptAt) > Date.parse(now)) {
-        return { type: 'wait', until: state.nextAttemptAt };
-      }
-      if (state.attempts.length === 0 && state.firstAttemptByStarter) return { type: 'leave_to_starter' };
-      return sendOf(state);
+      // A request job's one step ends with the execution: once settled, the outcome is due.
+      const { progress } = state;
+      if (progress.failure || !progress.step) return { type: 'finish' };
+      const send = nextSend(progress, progress.step, now);
+      return send === 'settled' ? { type: 'finish' } : send;
     }
     default:
       return assertNever(state);
   }
-}
-
-type Running = Extract<ExecutionState, { status: 'running' }>;
-const sendOf = (state: Running): Extract<NextAction, { type: 'send' }> => ({
-  type: 'send',
-  attemptNumber: state.attempts.length + 1,
-  request: state.job.request!,
-  variables: state.variables,
-  outputTemplate: state.job.response_output_template,
-});
-
-/**
- * The first attempt of an execution whose starter sends it (see ExecutionStarted), or null. Asked
- * by the delivery of ExecutionQueued right after the start — and again if that delivery comes
- * back (its handler died or handed it back), which then takes the send over. Only that message
- * drives it: it stays unacked until the attempt is recorded.
- */
-export function starterAttempt(state: ExecutionState): Extract<NextAction, { type: 'send' }> | null {
-  if (state.status !== 'running' || !state.firstAttemptByStarter || state.attempts.length > 0) return null;
-  return sendOf(state);
 }

@@ -22,22 +22,30 @@ class MemoryStore {
   /** Awaited before each append; a rejection fails that append (nothing is written). */
   gate: (events: readonly NewExecutionEvent[]) => Promise<void> = async () => undefined;
 
+  /** How many times the engine read the history back (the store's own reads are not counted). */
+  loads = 0;
+
   async load(): Promise<LoadedExecution> {
+    this.loads++;
+    return this.read();
+  }
+
+  private read(): LoadedExecution {
     return { state: this.events.reduce(evolve, initialState()), events: [...this.events], lastSeq: this.seqs.at(-1) ?? 0, position: this.events.length };
   }
 
   async execute(_id: ExecutionIdentity, command: (state: ExecutionState) => ExecutionCommand, opts: { loaded?: LoadedExecution }): Promise<AppendResult> {
-    let loaded = opts.loaded ?? (await this.load());
+    let loaded = opts.loaded ?? this.read();
     for (;;) {
       const decision = decide(command(loaded.state), loaded.state);
       if (isIgnore(decision)) return { ignored: decision.reason, loaded };
       if (loaded.lastSeq !== (this.seqs.at(-1) ?? 0)) {
-        loaded = await this.load();
+        loaded = this.read();
         continue;
       }
       await this.gate(decision);
       if (loaded.lastSeq !== (this.seqs.at(-1) ?? 0)) {
-        loaded = await this.load();
+        loaded = this.read();
         continue;
       }
       const appended = decision.map((e, i) => this.envelope(e, loaded.position + i + 1));
@@ -45,7 +53,7 @@ class MemoryStore {
         this.events.push(e);
         this.seqs.push(++this.seq);
       }
-      return { appended, loaded: await this.load() };
+      return { appended, loaded: this.read() };
     }
   }
 
@@ -260,5 +268,94 @@ describe('ExecutionEngine.drive', () => {
     store.gate = async () => undefined;
     gate.open();
     expect(await starter).toEqual({ type: 'ack' });
+  });
+});
+
+describe('ExecutionEngine: its own cache and ordering (in-memory store)', () => {
+  const types = (store: MemoryStore) => store.events.map((e) => e.type);
+
+  it('runs a request job on its deliveries, in stream order, without reading the history back: 4 appends, 4 deliveries, 1 request', async () => {
+    const { store, engine, ctx, sent } = setup();
+    await queue(store);
+    let deliveries = 0;
+    for (let position = 1; position <= store.events.length; position++, deliveries++) {
+      expect(await engine.handle(store.message(position), ctx)).toEqual({ type: 'ack' });
+    }
+    expect(types(store)).toEqual(['ExecutionQueued', 'ExecutionStarted', 'AttemptRecorded', 'ExecutionSucceeded']);
+    expect(store.events[1].data).toMatchObject({ first_attempt_by: 'starter' });
+    expect(deliveries).toBe(4);
+    expect(store.loads).toBe(0);
+    expect(sent).toHaveLength(1);
+    // The end's delivery drops the view: nothing stays in memory for an ended execution.
+    expect(engine.cachedExecutions).toBe(0);
+  });
+
+  it('acks a delivery behind its view as stale without a read, reads back once for an unknown one, and keeps no view of an ended execution', async () => {
+    const { store, engine, ctx, sent } = setup();
+    await queue(store);
+    // Started elsewhere (a slot release): this replica first hears of it at ExecutionStarted.
+    await store.execute(identity, () => ({ type: 'StartExecution', now: new Date(T0).toISOString(), uuid: 'u-1' }), {});
+    expect(await engine.handle(store.message(2), ctx)).toEqual({ type: 'ack' });
+    expect(store.loads).toBe(1);
+    expect(sent).toHaveLength(1);
+    expect(types(store)).toEqual(['ExecutionQueued', 'ExecutionStarted', 'AttemptRecorded', 'ExecutionSucceeded']);
+    expect(engine.cachedExecutions).toBe(1);
+    // Behind what this replica wrote: stale, no read.
+    expect(await engine.handle(store.message(3), ctx)).toEqual({ type: 'ack' });
+    expect(store.loads).toBe(1);
+    // The last event extends the view it wrote; its 'none' releases it.
+    expect(await engine.handle(store.message(4), ctx)).toEqual({ type: 'ack' });
+    expect(store.loads).toBe(1);
+    expect(engine.cachedExecutions).toBe(0);
+    // Released: a late redelivery is judged on the stream, and does not bring the view back.
+    expect(await engine.handle(store.message(3), ctx)).toEqual({ type: 'ack' });
+    expect(store.loads).toBe(2);
+    expect(engine.cachedExecutions).toBe(0);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('leaves the first attempt to the starter: the delivery of ExecutionStarted sends nothing, a redelivered ExecutionQueued takes the send over', async () => {
+    const { store, deps, ctx, sent } = setup();
+    await queue(store);
+    await store.execute(identity, () => ({ type: 'StartExecution', now: new Date(T0).toISOString(), uuid: 'u-1', firstAttemptByStarter: true }), {});
+    expect(store.events[1].data).toMatchObject({ first_attempt_by: 'starter' });
+    const engine = new ExecutionEngine(deps);
+    expect(await engine.handle(store.message(2), ctx)).toEqual({ type: 'ack' });
+    expect(sent).toHaveLength(0);
+    // Another replica (no view of it) gets ExecutionQueued back: the start is there, the attempt is not.
+    const other = new ExecutionEngine(deps);
+    expect(await other.handle(store.message(1), ctx)).toEqual({ type: 'ack' });
+    expect(sent).toHaveLength(1);
+    expect(types(store)).toEqual(['ExecutionQueued', 'ExecutionStarted', 'AttemptRecorded', 'ExecutionSucceeded']);
+  });
+
+  it('without the marker, the delivery of ExecutionStarted sends the first attempt', async () => {
+    const { store, engine, ctx, sent } = setup();
+    await queue(store);
+    await store.execute(identity, () => ({ type: 'StartExecution', now: new Date(T0).toISOString(), uuid: 'u-1' }), {});
+    expect(await engine.handle(store.message(2), ctx)).toEqual({ type: 'ack' });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('ends a request job whose request cannot be rendered with the start, sending nothing: 3 appends', async () => {
+    const { store, engine, ctx, sent } = setup();
+    await store.execute(
+      identity,
+      () => ({
+        type: 'QueueExecution',
+        identity,
+        job: { ...job, request: { ...job.request!, url: 'http://target.test/{{nope}}' } },
+        trigger: 'manual',
+        scheduledFor: null,
+        replayOf: null,
+        triggerInput: null,
+      }),
+      {},
+    );
+    for (let position = 1; position <= store.events.length; position++) expect(await engine.handle(store.message(position), ctx)).toEqual({ type: 'ack' });
+    expect(types(store)).toEqual(['ExecutionQueued', 'ExecutionStarted', 'ExecutionFailed']);
+    expect(store.events[2].data).toEqual({ error: { code: 'template_error', message: 'unknown template variable "nope"' } });
+    expect(sent).toHaveLength(0);
+    expect(store.loads).toBe(0);
   });
 });

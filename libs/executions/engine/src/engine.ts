@@ -10,14 +10,13 @@ import {
   isStepDriven,
   storableValue,
 } from '@trigrun/execution-contracts';
-import { type ExecutionCommand, type ExecutionIdentity, type ExecutionState, type NextAction, evolve, initialState, nextAction, starterAttempt } from '@trigrun/execution-domain';
+import { type ExecutionCommand, type ExecutionIdentity, type ExecutionState, type NextAction, evolve, initialState, nextAction } from '@trigrun/execution-domain';
 import type { GuardedHttpClient } from '@trigrun/http-client';
 import { type Disposition, type MessageContext, ack, nakAfter, term } from '@trigrun/messaging';
 
 import { type SecretReferences, type SecretResolver, performAttempt } from './request-attempt';
 import { type AppendResult, type ExecutionStore, type LoadedExecution, UnstorableEventError, decodeEvent, newExecutionUuid } from '@trigrun/execution-store';
 import { type TokenSealer, mintParkToken } from '@trigrun/execution-store';
-import { performStepAttempt } from './step-attempt';
 
 interface SlotHolder {
   readonly executionId: string;
@@ -72,10 +71,12 @@ export interface EngineDeps {
  * unacked, so it is redelivered and the same action is taken again; the expected-sequence
  * guard and the decider's duplicate rules make the repeat harmless.
  *
- * One exception saves a round trip on every request job: the delivery of ExecutionQueued that
- * starts it also sends its first attempt (ExecutionStarted says so, and its own delivery leaves
- * the attempt alone). That message stays unacked until the attempt is recorded; if it comes back,
- * the execution already started, its handler takes the send over (starterAttempt).
+ * One exception saves a round trip on every request job, and it is the engine's alone (the
+ * decider knows nothing of it): the delivery of ExecutionQueued that starts it also sends its first
+ * attempt, and says so on ExecutionStarted (`first_attempt_by: "starter"`, docs/events.md), whose
+ * own delivery then leaves the attempt alone. That message stays unacked until the attempt is
+ * recorded; if it comes back, the execution already started, its handler takes the send over
+ * (starterSend).
  */
 export class ExecutionEngine {
   /** Executions in flight on this replica, as last written: most deliveries need no read-back. */
@@ -149,7 +150,7 @@ export class ExecutionEngine {
         if (!known && !['none', 'park'].includes(nextAction(loaded.state, this.deps.now().toISOString()).type)) this.remember(loaded);
         return ack();
       }
-      return this.advance(identity, loaded, ctx);
+      return this.advance(identity, loaded, ctx, event);
     });
   }
 
@@ -169,9 +170,8 @@ export class ExecutionEngine {
       this.cache.delete(identity.executionId);
       const loaded = await this.deps.store.load(identity.executionId);
       if (loaded.events.length === 0) return ack();
-      const first = starterAttempt(loaded.state);
-      if (first) return this.send(identity, loaded, first, ctx);
-      return this.advance(identity, loaded, ctx);
+      // No delivery to leave the first attempt to: a starter-sent one is sent from here.
+      return this.advance(identity, loaded, ctx, null);
     });
   }
 
@@ -274,7 +274,8 @@ export class ExecutionEngine {
     if (this.released.size > RELEASED_LIMIT) this.released.delete(this.released.keys().next().value!);
   }
 
-  private async advance(identity: ExecutionIdentity, loaded: LoadedExecution, ctx: MessageContext): Promise<Disposition> {
+  /** Performs the next action of `loaded`, delivered as `delivered` (null: a re-drive). */
+  private async advance(identity: ExecutionIdentity, loaded: LoadedExecution, ctx: MessageContext, delivered: ExecutionEvent | null): Promise<Disposition> {
     const now = this.deps.now();
     const action = nextAction(loaded.state, now.toISOString());
     const run = (command: Parameters<ExecutionStore['execute']>[1]) => this.appendFrom(identity, loaded, command);
@@ -313,12 +314,10 @@ export class ExecutionEngine {
         if (cap > 0 && 'ignored' in started && started.loaded.state.status === 'withdrawn') await this.releaseSlot(identity, cap);
         // Also when the start was already there: this message came back because whoever started
         // from it died or handed it back before the attempt was recorded.
-        const first = starterAttempt(started.loaded.state);
+        const first = starterSend(started.loaded, now);
         if (first) return this.send(identity, started.loaded, first, ctx);
         return ack();
       }
-      case 'leave_to_starter':
-        return ack();
       case 'finish':
         if (action.persistContext) await this.deps.workflows.context.merge(identity.jobId, identity.workspaceId, action.persistContext);
         await run(() => ({ type: 'FinishExecution', now: now.toISOString() }));
@@ -328,21 +327,6 @@ export class ExecutionEngine {
         if (action.persistContext) await this.deps.workflows.context.merge(identity.jobId, identity.workspaceId, action.persistContext);
         const token = action.step.type === 'http' ? undefined : mintParkToken(identity.executionId, action.step.id, this.deps.workflows.sealer).park;
         await run(() => ({ type: 'StartStep', now: now.toISOString(), ...(token ? { token } : {}) }));
-        return ack();
-      }
-      case 'send_step': {
-        const { attempt, responseBody } = await performStepAttempt(this.deps, {
-          workspaceId: identity.workspaceId,
-          executionId: identity.executionId,
-          step: action.step,
-          number: action.attemptNumber,
-          request: action.request as { method: string; url: string; headers: Record<string, string>; body?: unknown },
-          timeoutMs: action.timeoutMs,
-          signal: ctx.signal,
-        });
-        if (ctx.signal.aborted) throw new Error('shutting down: attempt handed back');
-        // responseBody is storable already (parseBody); the attempt carries target-sent text too.
-        await run(() => ({ type: 'RecordAttempt', attempt: storableAttempt(attempt), responseBody, now: this.deps.now().toISOString(), jitter: this.deps.random() }));
         return ack();
       }
       case 'park':
@@ -358,6 +342,8 @@ export class ExecutionEngine {
         await run(() => ({ type: 'Wake', now: now.toISOString() }));
         return ack();
       case 'send':
+        // The starter sends this one from the ExecutionQueued delivery (see the class comment).
+        if (delivered?.type === 'ExecutionStarted' && delivered.data.first_attempt_by === 'starter' && action.attemptNumber === 1) return ack();
         return this.send(identity, loaded, action, ctx);
     }
   }
@@ -389,31 +375,30 @@ export class ExecutionEngine {
     return result;
   }
 
-  /** Sends one attempt of a request job and records its result. */
+  /** Sends one attempt of a step (an http step, or a request job's request) and records its result. */
   private async send(identity: ExecutionIdentity, loaded: LoadedExecution, action: Extract<NextAction, { type: 'send' }>, ctx: MessageContext): Promise<Disposition> {
-    const result = await performAttempt(this.deps, {
+    const { attempt, responseBody, parsedBody } = await performAttempt(this.deps, {
       workspaceId: identity.workspaceId,
       executionId: identity.executionId,
+      step: action.step,
       number: action.attemptNumber,
       request: action.request,
-      variables: action.variables,
-      outputTemplate: action.outputTemplate,
+      timeoutMs: action.timeoutMs,
       signal: ctx.signal,
     });
     // Our own shutdown cut the request short: hand the message back rather than record a
     // failure the target never caused. The next delivery repeats the attempt.
     if (ctx.signal.aborted) throw new Error('shutting down: attempt handed back');
-    const command: ExecutionCommand =
-      result.kind === 'template_error'
-        ? { type: 'FailExecution', error: { code: 'template_error', message: result.message } }
-        : {
-            type: 'RecordAttempt',
-            // The output template reads the raw response: what it made of it is made storable here.
-            attempt: storableAttempt(result.attempt),
-            output: storableValue(result.output),
-            now: this.deps.now().toISOString(),
-            jitter: this.deps.random(),
-          };
+    // responseBody is storable already (responseBodiesOf); parsedBody is only read, and the
+    // decider makes what it renders from it storable. The attempt carries target-sent text too.
+    const command: ExecutionCommand = {
+      type: 'RecordAttempt',
+      attempt: storableAttempt(attempt),
+      responseBody,
+      ...(parsedBody !== undefined ? { parsedBody } : {}),
+      now: this.deps.now().toISOString(),
+      jitter: this.deps.random(),
+    };
     const outcome = await this.appendFrom(identity, loaded, () => command);
     if ('ignored' in outcome) this.deps.logger.debug('attempt result ignored', { execution_id: identity.executionId, reason: outcome.ignored });
     return ack();
@@ -484,6 +469,20 @@ function unstorableFailure(command: ExecutionCommand, error: UnstorableEventErro
   }
   return { code: 'unstorable_event', message: `${command.type} could not be recorded (${error.message}); the execution fails rather than retry it forever` };
 }
+/**
+ * The first attempt an execution's starter sends, or null: the execution was started with
+ * `first_attempt_by: "starter"` and no attempt is recorded yet. Asked by the delivery of
+ * ExecutionQueued right after the start — and again if that delivery comes back (its handler died
+ * or handed it back), which then takes the send over. Only that message drives it: it stays
+ * unacked until the attempt is recorded.
+ */
+function starterSend(loaded: LoadedExecution, now: Date): Extract<NextAction, { type: 'send' }> | null {
+  const start = loaded.events.find((e) => e.type === 'ExecutionStarted');
+  if (start?.type !== 'ExecutionStarted' || start.data.first_attempt_by !== 'starter') return null;
+  const action = nextAction(loaded.state, now.toISOString());
+  return action.type === 'send' && action.attemptNumber === 1 ? action : null;
+}
+
 const EMPTY: LoadedExecution = { state: initialState(), events: [], lastSeq: 0, position: 0 };
 const extend = (loaded: LoadedExecution, event: ExecutionEvent, seq: number): LoadedExecution => ({
   state: evolve(loaded.state, event),

@@ -1,9 +1,10 @@
-import type { HttpStepSpec, RequestSpec } from '@trigrun/execution-contracts';
+import type { HttpStepSpec, JobSnapshot, RequestSpec } from '@trigrun/execution-contracts';
+import { decide, isIgnore, requestStepOf } from '@trigrun/execution-domain';
+import { given } from '@trigrun/execution-domain/testing';
 import type { GuardedHttpClient, OutboundRequest, OutboundResult } from '@trigrun/http-client';
 import { REDACTED, secretNamesIn, secretRedactor, substituteSecrets } from '@trigrun/secrets';
 import { BODY_PREVIEW_BYTES } from './attempt';
-import { type AttemptResult, performAttempt } from './request-attempt';
-import { performStepAttempt } from './step-attempt';
+import { performAttempt } from './request-attempt';
 
 // A value with characters that each encoder spells differently.
 const SECRET = 'sk_live/9f+Q=a&b<c>"d\'e';
@@ -57,17 +58,31 @@ const request = (over: Partial<RequestSpec> = {}): RequestSpec => ({
   ...over,
 });
 
+const variables = { timestamp: '2026-03-15T10:00:00.000Z', uuid: 'u-1', execution_id: 'exec_1' };
+
+/**
+ * One attempt of a request job as the engine makes it: the decider renders the request when the
+ * execution starts and the output template when the attempt is recorded, the engine sends it.
+ * `output` is what the AttemptRecorded event records.
+ */
 const attemptOf = async (http: GuardedHttpClient, over: Partial<RequestSpec> = {}, outputTemplate?: unknown) => {
-  const result = (await performAttempt(deps(http), {
+  const job: JobSnapshot = { name: 'echo', kind: 'one_time', request: request(over), retry_policy: { max_attempts: 1, retry_on_statuses: [] }, response_output_template: outputTemplate };
+  const { state } = given(
+    { type: 'ExecutionQueued', data: { job, trigger: 'manual', scheduled_for: null, replay_of: null, trigger_input: null } },
+    { type: 'ExecutionStarted', data: { variables } },
+  );
+  const result = await performAttempt(deps(http), {
     workspaceId: 'ws_1',
     executionId: 'exec_1',
+    step: requestStepOf(job),
     number: 1,
     request: request(over),
-    variables: { timestamp: '2026-03-15T10:00:00.000Z', uuid: 'u-1', execution_id: 'exec_1' },
-    outputTemplate,
-  })) as Extract<AttemptResult, { kind: 'attempt' }>;
-  expect(result.kind).toBe('attempt');
-  return result;
+    timeoutMs: 5000,
+  });
+  const decision = decide({ type: 'RecordAttempt', attempt: result.attempt, responseBody: result.responseBody, parsedBody: result.parsedBody, now: variables.timestamp, jitter: 0 }, state);
+  if (isIgnore(decision) || decision[0].type !== 'AttemptRecorded') throw new Error('the attempt was not recorded');
+  const output = decision[0].data.output ?? null;
+  return { attempt: result.attempt, output, recorded: decision };
 };
 
 const headerEcho = (req: OutboundRequest) => {
@@ -78,11 +93,14 @@ const headerEcho = (req: OutboundRequest) => {
   };
 };
 
-describe('performAttempt (request jobs): nothing derived from the response keeps a secret', () => {
+describe('performAttempt and the decider (request jobs): nothing derived from the response keeps a secret', () => {
   it('sends the secret, and the output template reading the echo renders it redacted (raw and \\u-escaped)', async () => {
     const { http, sent } = echoingHttp(headerEcho);
     const result = await attemptOf(http, {}, { auth: '$.headers.Authorization', unicode: '$.unicode', all: '$', note: 'run {{execution_id}}' });
     expect(sent[0].headers!.Authorization).toBe(`Bearer ${SECRET}`);
+    // A request job's request carries the execution id, and no Idempotency-Key (an http step's header).
+    expect(sent[0].headers!['X-Cron-Service-Execution-Id']).toBe('exec_1');
+    expect(sent[0].headers!['Idempotency-Key']).toBeUndefined();
     expect(result.output).toEqual({
       auth: `Bearer ${REDACTED}`,
       unicode: REDACTED,
@@ -144,7 +162,7 @@ describe('performAttempt (request jobs): nothing derived from the response keeps
   });
 });
 
-describe('performStepAttempt (workflow http steps)', () => {
+describe('performAttempt (workflow http steps)', () => {
   const step: HttpStepSpec = {
     type: 'http',
     id: 'echo',
@@ -161,7 +179,7 @@ describe('performStepAttempt (workflow http steps)', () => {
     const { http, sent } = echoingHttp((req) => ({
       body: Buffer.from(`{"headers":{"Authorization":"${req.headers!.Authorization}"},"unicode":"${uEscaped}","${uEscaped}":"as a key"}`),
     }));
-    const { attempt, responseBody } = await performStepAttempt(deps(http), {
+    const { attempt, responseBody } = await performAttempt(deps(http), {
       workspaceId: 'ws_1',
       executionId: 'exec_1',
       step,

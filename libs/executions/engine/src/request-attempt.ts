@@ -1,8 +1,9 @@
-import type { AttemptRecord, ExecutionVariables, RequestSpec } from '@trigrun/execution-contracts';
+import type { AttemptRecord } from '@trigrun/execution-contracts';
+import type { RenderedRequest, SendingStep } from '@trigrun/execution-domain';
 import type { GuardedHttpClient, OutboundRequest, OutboundResult } from '@trigrun/http-client';
-import { type ResponseMatcher, evaluateMatcher, renderOutputTemplate } from '@trigrun/response-matching';
-import { TemplateError, renderRequest } from '@trigrun/templating';
+import { type ResponseMatcher, evaluateMatcher } from '@trigrun/response-matching';
 import { type Redactor, attemptRecordOf, outboundRequestOf, redactedResult } from './attempt';
+import { responseBodiesOf, stepHeadersOf } from './step-attempt';
 
 /** Secret values by name, decrypted at send time and never written anywhere. */
 export interface SecretResolver {
@@ -17,56 +18,72 @@ export interface SecretReferences {
   secretRedactor(values: readonly string[]): Redactor;
 }
 
-export type AttemptResult =
-  | { readonly kind: 'attempt'; readonly attempt: AttemptRecord; readonly output: unknown }
-  | { readonly kind: 'template_error'; readonly message: string };
+export interface AttemptResult {
+  /** The attempt as recorded: classified, matched, redacted. */
+  readonly attempt: AttemptRecord;
+  /** What the decider reads of the body (responseBodiesOf): redacted, for http steps and request jobs alike. */
+  readonly responseBody: unknown;
+  readonly parsedBody?: unknown;
+}
 
 export interface AttemptInput {
   readonly workspaceId: string;
   readonly executionId: string;
+  /**
+   * The step the attempt belongs to: an http step of a workflow, or a request job's request. Its
+   * stored headers name the secrets to resolve; its success_statuses and response_matcher judge
+   * the answer.
+   */
+  readonly step: SendingStep;
   readonly number: number;
-  readonly request: RequestSpec;
-  readonly variables: ExecutionVariables;
-  readonly outputTemplate?: unknown;
+  /** The request as the decider rendered it when the step started: sent as is, never rendered again. */
+  readonly request: RenderedRequest;
+  /** The step's timeout, cut by the decider to what a workflow's deadline leaves. */
+  readonly timeoutMs: number;
   readonly signal?: AbortSignal;
 }
 
 /**
- * One attempt of a request, SPEC §4, §5, §9 and §14 in order: render templates with the
- * execution's fixed variables (so every retry sends the same values), substitute secrets into
- * header values, send through the guarded client (sendWithSecrets: what comes back is already
- * redacted), evaluate the response matcher, and render the output template of a success.
+ * One attempt of a step, for workflows and request jobs alike, in order: substitute secrets into
+ * the rendered header values (the names come from the stored headers, never from rendered text),
+ * add the platform's headers, send through the guarded client (sendWithSecrets: what comes back is
+ * already redacted), evaluate the response matcher, and hand the decider the redacted body. The
+ * request arrives rendered: the decider rendered it once, from the execution's fixed variables, so
+ * every retry sends the same values (README, "The API": templates render once per execution); the output template is the decider's too.
  */
 export async function performAttempt(
   deps: { http: GuardedHttpClient; secrets: SecretResolver; references: SecretReferences; now: () => Date },
   input: AttemptInput,
 ): Promise<AttemptResult> {
-  const scope = { ...input.variables };
-  let rendered: RequestSpec;
-  try {
-    rendered = renderRequest({ ...input.request, headers: { ...input.request.headers } }, scope);
-  } catch (error) {
-    if (error instanceof TemplateError) return { kind: 'template_error', message: error.message };
-    throw error;
-  }
+  const { step, request } = input;
   const sent = await sendWithSecrets(deps, {
     workspaceId: input.workspaceId,
-    storedHeaders: input.request.headers,
-    renderedHeaders: rendered.headers,
-    outbound: (headers) => ({ ...outboundRequestOf({ ...rendered, headers }, input.executionId), signal: input.signal }),
+    storedHeaders: step.headers,
+    renderedHeaders: request.headers,
+    outbound: (headers) => ({
+      ...outboundRequestOf(
+        {
+          url: request.url,
+          method: step.method,
+          headers: { ...headers, ...stepHeadersOf(step, input.executionId) },
+          body: request.body,
+          timeout_seconds: step.timeout_seconds,
+          success_statuses: step.success_statuses,
+        },
+        input.executionId,
+      ),
+      timeoutMs: input.timeoutMs,
+      signal: input.signal,
+    }),
   });
-  let attempt = attemptRecordOf(input.number, sent.startedAt, sent.result, input.request.success_statuses);
-  let output: unknown = null;
+  let attempt = attemptRecordOf(input.number, sent.startedAt, sent.result, step.success_statuses);
+  let bodies: Pick<AttemptResult, 'responseBody' | 'parsedBody'> = { responseBody: null };
   if (sent.result.kind === 'response') {
-    const body = sent.result.body.toString('utf8');
-    attempt = withMatcher(attempt, input.request.response_matcher, sent.result, body);
-    if (attempt.status === 'SUCCESS' && input.outputTemplate !== undefined && input.outputTemplate !== null) {
-      // Redacted again once rendered: a `$.path` leaf reads the parsed body, where a JSON string
-      // may spell a secret with \u escapes that the text did not show.
-      output = sent.redact.value(renderOutputTemplate(input.outputTemplate, body, scope));
-    }
+    const text = sent.result.body.toString('utf8');
+    attempt = withMatcher(attempt, step.response_matcher, sent.result, text);
+    bodies = responseBodiesOf(step, text, attempt.status === 'SUCCESS', sent.redact);
   }
-  return { kind: 'attempt', attempt: recordedAttempt(attempt, sent), output };
+  return { attempt: recordedAttempt(attempt, sent), ...bodies };
 }
 
 /** A send's response, already redacted, and the redactor for whatever is derived from it later. */

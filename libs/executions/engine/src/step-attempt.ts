@@ -1,71 +1,37 @@
-import { type AttemptRecord, type HttpStepSpec, storableJson } from '@trigrun/execution-contracts';
-import type { GuardedHttpClient } from '@trigrun/http-client';
-import { attemptRecordOf, outboundRequestOf } from './attempt';
-import { type SecretReferences, type SecretResolver, recordedAttempt, sendWithSecrets, withMatcher } from './request-attempt';
+import { storableJson } from '@trigrun/execution-contracts';
+import type { SendingStep } from '@trigrun/execution-domain';
+import type { Redactor } from './attempt';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
-export interface StepAttemptInput {
-  readonly workspaceId: string;
-  readonly executionId: string;
-  readonly step: HttpStepSpec;
-  readonly number: number;
-  /** The request as rendered when the step started (StepStarted.input): sent as is, never rendered again. */
-  readonly request: { method: string; url: string; headers: Record<string, string>; body?: unknown };
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
+/**
+ * The platform's headers that depend on the step: an http step of a workflow sends
+ * `Idempotency-Key: <execution_id>:<step_id>` (the same on every retry); a request job's request
+ * (no step id) sends none, as it always has. `X-Cron-Service-Execution-Id` goes on every attempt
+ * (outboundRequestOf).
+ */
+export function stepHeadersOf(step: SendingStep, executionId: string): Record<string, string> {
+  return step.id === null ? {} : { [IDEMPOTENCY_KEY_HEADER]: `${executionId}:${step.id}` };
 }
 
 /**
- * One attempt of an http step (SPEC §3, §8, §9, §14): secrets substituted into the recorded header
- * values (names come from the step definition, never from rendered text), the platform's headers
- * added (`X-Cron-Service-Execution-Id`, `Idempotency-Key: <execution_id>:<step_id>`), sent through
- * the guarded client (sendWithSecrets: what comes back is already redacted), the matcher evaluated.
- * Returns the attempt and the parsed body (JSON when it parses, else text) for `extract`.
+ * What the decider reads of a response body (already redacted as text by sendWithSecrets), each
+ * redacted again after parsing: a JSON string can spell a secret with \u escapes that only parsing
+ * reveals (docs/secrets.md).
+ * - http steps, `responseBody`: the body as `extract` reads it and the events record it — JSON when
+ *   it parses, else the text, in a form every layer stores (docs/third-party-data.md): NUL and lone
+ *   surrogates become U+FFFD, and JSON nested deeper than MAX_STORED_JSON_DEPTH stays text.
+ * - request jobs, `parsedBody`: the whole body parsed as JSON, at any depth, which the
+ *   response_output_template reads (absent when the body is not JSON). Only a success renders it.
  */
-export async function performStepAttempt(
-  deps: { http: GuardedHttpClient; secrets: SecretResolver; references: SecretReferences; now: () => Date },
-  input: StepAttemptInput,
-): Promise<{ attempt: AttemptRecord; responseBody: unknown }> {
-  const { step } = input;
-  const sent = await sendWithSecrets(deps, {
-    workspaceId: input.workspaceId,
-    storedHeaders: step.headers,
-    renderedHeaders: input.request.headers,
-    outbound: (headers) => ({
-      ...outboundRequestOf(
-        {
-          url: input.request.url,
-          method: step.method,
-          headers: { ...headers, [IDEMPOTENCY_KEY_HEADER]: `${input.executionId}:${step.id}` },
-          body: input.request.body,
-          timeout_seconds: step.timeout_seconds,
-          success_statuses: step.success_statuses,
-        },
-        input.executionId,
-      ),
-      timeoutMs: input.timeoutMs,
-      signal: input.signal,
-    }),
-  });
-  let attempt = attemptRecordOf(input.number, sent.startedAt, sent.result, step.success_statuses);
-  let responseBody: unknown = null;
-  if (sent.result.kind === 'response') {
-    const text = sent.result.body.toString('utf8');
-    attempt = withMatcher(attempt, step.response_matcher, sent.result, text);
-    // The text was redacted; the parsed value is redacted again, as a JSON string can spell a
-    // secret with \u escapes that only parsing reveals. Extracted values flow into the context,
-    // the context store and events from here.
-    responseBody = sent.redact.value(parseBody(text));
+export function responseBodiesOf(step: SendingStep, text: string, success: boolean, redact: Redactor): { responseBody: unknown; parsedBody?: unknown } {
+  if (step.type === 'http') return { responseBody: redact.value(storableJson(text)) };
+  if (!success) return { responseBody: null };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text) as unknown;
+  } catch {
+    return { responseBody: null };
   }
-  return { attempt: recordedAttempt(attempt, sent), responseBody };
-}
-
-/**
- * The body as `extract` reads it and the events record it: JSON when it parses, else the text, in
- * a form every layer stores (docs/third-party-data.md): NUL and lone surrogates become U+FFFD, and
- * JSON nested deeper than MAX_STORED_JSON_DEPTH stays text (extraction then finds nothing in it).
- */
-function parseBody(text: string): unknown {
-  return storableJson(text);
+  return { responseBody: null, parsedBody: redact.value(parsed) };
 }

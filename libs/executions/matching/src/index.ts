@@ -13,7 +13,7 @@ export {
 } from './response-matcher';
 export { normalizeMatcher } from './normalize-matcher';
 export { evaluateMatcher, describeAssertion } from './evaluate-matcher';
-export { renderOutputTemplate, normalizeOutputTemplate, isJsonPathLeaf } from './output-template';
+export { renderOutputTemplate, renderOutputTemplateOver, normalizeOutputTemplate, isJsonPathLeaf } from './output-template';
 export { type RegexEngine, type CompiledPattern, UnsafePatternError, PatternInputTooLongError } from './regex-engine';
 export { linearRegexEngine, createLinearRegexEngine, MAX_PATTERN_LENGTH, DEFAULT_STEP_BUDGET, DEFAULT_MIN_INPUT_LENGTH } from './linear-regex-engine';
 export { estimateRegexCost } from './regex-cost';

@@ -26,7 +26,7 @@ export const isJsonPathLeaf = (text: string): boolean => text === '$' || text.st
 /** Throws TemplateError for a missing variable and JsonPathSyntaxError for a bad path (both caught by normalizeOutputTemplate first). */
 export function renderOutputTemplate(template: unknown, responseBody: string, scope: Scope): unknown {
   let body: { value: unknown } | null | undefined;
-  const parsedBody = () => {
+  return renderOutputTemplateOver(template, () => {
     if (body === undefined) {
       try {
         body = { value: JSON.parse(responseBody) as unknown };
@@ -35,16 +35,24 @@ export function renderOutputTemplate(template: unknown, responseBody: string, sc
       }
     }
     return body;
-  };
+  }, scope);
+}
+
+/**
+ * The same rendering over a body parsed already: `{value}` the parsed JSON, `null` a body that is
+ * not JSON. The execution decider renders from a body the shell parsed (and redacted) once.
+ */
+export function renderOutputTemplateOver(template: unknown, parsedBody: { value: unknown } | null | (() => { value: unknown } | null), scope: Scope): unknown {
+  const root = (): { value: unknown } | null => (typeof parsedBody === 'function' ? parsedBody() : parsedBody);
   const walk = (value: unknown): unknown => {
     if (typeof value === 'string') {
       if (!isJsonPathLeaf(value)) return renderJson(value, scope, { preserveTypes: true });
-      const root = parsedBody();
-      if (root === null) {
+      const body = root();
+      if (body === null) {
         parseJsonPath(value); // a bad path is an error even when the body is not JSON
         return null;
       }
-      const found = jsonPath(root.value, value);
+      const found = jsonPath(body.value, value);
       return found.found ? found.value : null;
     }
     if (Array.isArray(value)) return value.map(walk);
