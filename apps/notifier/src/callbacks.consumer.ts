@@ -1,25 +1,29 @@
-import { Injectable } from '@nestjs/common';
+import { Controller, Logger, UseFilters } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, callbackSubjects, deadLetterSubjects, parseDeliverCallback } from '@trigrun/execution-contracts';
 import { CallbackSender, declareTopology, topologyOf } from '@trigrun/execution-engine';
 import { GuardedHttpClient } from '@trigrun/http-client';
-import { type Disposition, type MessageContext, type Messaging, term } from '@trigrun/messaging';
-import { HostedConsumer, InjectConfig, InjectMessaging } from '@trigrun/nest';
+import { type Disposition, type Messaging, term } from '@trigrun/messaging';
+import { InjectConfig, InjectMessaging, JetStreamContext, JetStreamTransport, MessageErrorFilter } from '@trigrun/nest';
 import type { ServiceConfig } from './config';
 
 /** POSTs on_success_url / on_failure_url: carries out the DeliverCallback commands the step-runner issues. */
-@Injectable()
-export class CallbacksConsumer extends HostedConsumer {
+@Controller()
+@UseFilters(MessageErrorFilter)
+export class CallbacksConsumer {
+  private readonly logger = new Logger(CONSUMERS.notifierCallbacks);
   private readonly sender: CallbackSender;
 
-  constructor(@InjectMessaging() messaging: Messaging, @InjectConfig() private readonly config: ServiceConfig) {
-    super(messaging, {
+  constructor(@InjectMessaging() messaging: Messaging, @InjectConfig() config: ServiceConfig, transport: JetStreamTransport) {
+    transport.defineConsumer({
       stream: callbackSubjects(config.TRIGRUN_NAMESPACE).stream,
       durable: CONSUMERS.notifierCallbacks,
       concurrency: 64,
       ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
       shutdownGraceMs: config.TRIGRUN_SHUTDOWN_GRACE_MS,
       deadLetterSubject: deadLetterSubjects(config.TRIGRUN_NAMESPACE).forConsumer(CONSUMERS.notifierCallbacks),
+      prepare: () => declareTopology(messaging.jsm, topologyOf(config)),
     });
     this.sender = new CallbackSender({
       http: new GuardedHttpClient({ allowlist: config.TRIGRUN_OUTBOUND_ALLOWLIST, userAgent: 'TrigRun/0.1' }),
@@ -28,11 +32,8 @@ export class CallbacksConsumer extends HostedConsumer {
     });
   }
 
-  protected override prepare() {
-    return declareTopology(this.messaging.jsm, topologyOf(this.config));
-  }
-
-  protected async handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
+  @EventPattern(CONSUMERS.notifierCallbacks)
+  async handle(@Payload() msg: JsMsg, @Ctx() ctx: JetStreamContext): Promise<Disposition> {
     let command;
     try {
       command = parseDeliverCallback(JSON.parse(new TextDecoder().decode(msg.data)));
