@@ -32,7 +32,8 @@ export class AppModule {
           entities: [...ACCOUNT_ENTITIES, ...JOB_ENTITIES, ...SECRET_ENTITIES],
         }),
       ],
-      controllers: [AuthController, MembersController, JobsController, JobContextController, ExecutionsController, SecretsController],
+      // ReadModelConsumer is an @EventPattern handler on the JetStream transport, not an HTTP route.
+      controllers: [AuthController, MembersController, JobsController, JobContextController, ExecutionsController, SecretsController, ReadModelConsumer],
       providers: [
         { provide: ACCOUNTS_CONFIG, useValue: { jwtSecret: config.TRIGRUN_JWT_SECRET, signupEnabled: config.TRIGRUN_SIGNUP_ENABLED } },
         AccountsService,
@@ -49,7 +50,6 @@ export class AppModule {
         JobOutboxRelay,
         ...jobContextProviders,
         ...secretsProviders(config),
-        ReadModelConsumer,
         { provide: GatewayLimits, inject: [REDIS], useFactory: (redis: RedisClient) => new GatewayLimits(config, new RateLimits(redis)) },
       ],
     };

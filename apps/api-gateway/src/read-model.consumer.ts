@@ -1,27 +1,33 @@
-import { Injectable } from '@nestjs/common';
-import type { JsMsg } from '@nats-io/jetstream';
+import { Controller, Logger, UseFilters } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { CONSUMERS } from '@trigrun/execution-contracts';
 import { executionConsumerOptions, topologyOf } from '@trigrun/execution-store';
-import { ExecutionProjector } from '@trigrun/execution-read-model';
-import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
-import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm, MetricsRegistry } from '@trigrun/nest';
+import { ExecutionProjector, declareReadModelTopology } from '@trigrun/execution-read-model';
+import type { Disposition, Messaging } from '@trigrun/messaging';
+import { type Delivery, InjectConfig, InjectMessaging, InjectOrm, JetStreamBatchContext, JetStreamTransport, MessageErrorFilter, MetricsRegistry } from '@trigrun/nest';
 import type { ApiGatewayConfig } from './config';
-import { declareReadModelTopology } from '@trigrun/execution-read-model';
 
 /** Projects execution events into the read model that GET /v1/executions serves. */
-@Injectable()
-export class ReadModelConsumer extends HostedConsumer {
+@Controller()
+@UseFilters(MessageErrorFilter)
+export class ReadModelConsumer {
+  private readonly logger = new Logger(CONSUMERS.apiGatewayReadModel);
   private readonly projector: ExecutionProjector;
 
   constructor(
     @InjectMessaging() messaging: Messaging,
     @InjectOrm() orm: MikroORM,
-    @InjectConfig() private readonly config: ApiGatewayConfig,
+    @InjectConfig() config: ApiGatewayConfig,
+    transport: JetStreamTransport,
     metrics: MetricsRegistry,
   ) {
-    // One batch at a time: a batch writes every execution it touches in one transaction.
-    super(messaging, { ...executionConsumerOptions(config, CONSUMERS.apiGatewayReadModel, 1), batchSize: 256 });
+    transport.defineConsumer({
+      // One batch at a time: a batch writes every execution it touches in one transaction.
+      ...executionConsumerOptions(config, CONSUMERS.apiGatewayReadModel, 1),
+      batchSize: 256,
+      prepare: () => declareReadModelTopology(messaging.jsm, topologyOf(config)),
+    });
     this.projector = new ExecutionProjector(orm, {
       // The execution id, event and SQLSTATE only: the values are the execution's data.
       onFailure: (f) =>
@@ -41,15 +47,9 @@ export class ReadModelConsumer extends HostedConsumer {
     });
   }
 
-  protected override prepare() {
-    return declareReadModelTopology(this.messaging.jsm, topologyOf(this.config));
-  }
-
-  protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
-    return this.projector.handle(msg, ctx.deliveryCount);
-  }
-
-  protected override handleBatch(deliveries: ReadonlyArray<{ msg: JsMsg; deliveryCount: number }>): Promise<Disposition[]> {
+  /** Batch mode (batchSize): the deliveries that arrived together, one disposition each. */
+  @EventPattern(CONSUMERS.apiGatewayReadModel)
+  handleBatch(@Payload() deliveries: ReadonlyArray<Delivery>, @Ctx() _ctx: JetStreamBatchContext): Promise<Disposition[]> {
     return this.projector.handleBatch(deliveries);
   }
 }

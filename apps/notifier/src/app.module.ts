@@ -10,7 +10,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ service: 'notifier', config, entities: [] })],
-      providers: [CallbacksConsumer],
+      // The consumer is a controller: an @EventPattern handler on the JetStream transport.
+      controllers: [CallbacksConsumer],
     };
   }
 }

@@ -1,27 +1,30 @@
-import { Injectable } from '@nestjs/common';
+import { Controller, Logger, UseFilters } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, callbackSubjects, deadLetterSubjects, parseDeliverCallback } from '@trigrun/execution-contracts';
-import { CallbackSender } from '@trigrun/notifications';
+import { CallbackSender, declareNotificationsTopology } from '@trigrun/notifications';
 import { topologyOf } from '@trigrun/execution-store';
 import { GuardedHttpClient } from '@trigrun/http-client';
-import { type Disposition, type MessageContext, type Messaging, term } from '@trigrun/messaging';
-import { HostedConsumer, InjectConfig, InjectMessaging } from '@trigrun/nest';
+import { type Disposition, type Messaging, term } from '@trigrun/messaging';
+import { InjectConfig, InjectMessaging, JetStreamContext, JetStreamTransport, MessageErrorFilter } from '@trigrun/nest';
 import type { ServiceConfig } from './config';
-import { declareNotificationsTopology } from '@trigrun/notifications';
 
 /** POSTs on_success_url / on_failure_url: carries out the DeliverCallback commands the step-runner issues. */
-@Injectable()
-export class CallbacksConsumer extends HostedConsumer {
+@Controller()
+@UseFilters(MessageErrorFilter)
+export class CallbacksConsumer {
+  private readonly logger = new Logger(CONSUMERS.notifierCallbacks);
   private readonly sender: CallbackSender;
 
-  constructor(@InjectMessaging() messaging: Messaging, @InjectConfig() private readonly config: ServiceConfig) {
-    super(messaging, {
+  constructor(@InjectMessaging() messaging: Messaging, @InjectConfig() config: ServiceConfig, transport: JetStreamTransport) {
+    transport.defineConsumer({
       stream: callbackSubjects(config.TRIGRUN_NAMESPACE).stream,
       durable: CONSUMERS.notifierCallbacks,
       concurrency: 64,
       ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
       shutdownGraceMs: config.TRIGRUN_SHUTDOWN_GRACE_MS,
       deadLetterSubject: deadLetterSubjects(config.TRIGRUN_NAMESPACE).forConsumer(CONSUMERS.notifierCallbacks),
+      prepare: () => declareNotificationsTopology(messaging.jsm, topologyOf(config)),
     });
     this.sender = new CallbackSender({
       http: new GuardedHttpClient({ allowlist: config.TRIGRUN_OUTBOUND_ALLOWLIST, userAgent: 'TrigRun/0.1' }),
@@ -30,11 +33,8 @@ export class CallbacksConsumer extends HostedConsumer {
     });
   }
 
-  protected override prepare() {
-    return declareNotificationsTopology(this.messaging.jsm, topologyOf(this.config));
-  }
-
-  protected async handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
+  @EventPattern(CONSUMERS.notifierCallbacks)
+  async handle(@Payload() msg: JsMsg, @Ctx() ctx: JetStreamContext): Promise<Disposition> {
     let command;
     try {
       command = parseDeliverCallback(JSON.parse(new TextDecoder().decode(msg.data)));

@@ -14,7 +14,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ service: 'scheduler', config, entities: [] })],
-      providers: [SchedulerLoop, JobsReactionConsumer],
+      controllers: [JobsReactionConsumer],
+      providers: [SchedulerLoop],
     };
   }
 }

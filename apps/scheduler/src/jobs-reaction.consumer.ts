@@ -1,11 +1,11 @@
-import { Injectable } from '@nestjs/common';
-import type { JsMsg } from '@nats-io/jetstream';
+import { Controller, Logger, UseFilters } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { CONSUMERS } from '@trigrun/execution-contracts';
 import { ExecutionStore, executionConsumerOptions, topologyOf } from '@trigrun/execution-store';
 import { JobsReaction, declareJobsTopology } from '@trigrun/jobs';
-import type { Disposition, MessageContext, Messaging } from '@trigrun/messaging';
-import { HostedConsumer, InjectConfig, InjectMessaging, InjectOrm } from '@trigrun/nest';
+import type { Disposition, Messaging } from '@trigrun/messaging';
+import { type Delivery, InjectConfig, InjectMessaging, InjectOrm, JetStreamBatchContext, JetStreamTransport, MessageErrorFilter } from '@trigrun/nest';
 import type { ServiceConfig } from './config';
 
 /**
@@ -13,17 +13,24 @@ import type { ServiceConfig } from './config';
  * start, `completed` when a one-shot job's own run ends. Hosted here because the scheduler owns
  * the rest of a job's life after its definition: its slots, its runs, and now their outcome.
  */
-@Injectable()
-export class JobsReactionConsumer extends HostedConsumer {
+@Controller()
+@UseFilters(MessageErrorFilter)
+export class JobsReactionConsumer {
+  private readonly logger = new Logger(CONSUMERS.schedulerJobs);
   private readonly reaction: JobsReaction;
 
   constructor(
     @InjectMessaging() messaging: Messaging,
     @InjectOrm() orm: MikroORM,
-    @InjectConfig() private readonly config: ServiceConfig,
+    @InjectConfig() config: ServiceConfig,
+    transport: JetStreamTransport,
   ) {
-    // One batch at a time: a batch is one transaction over the jobs it touches.
-    super(messaging, { ...executionConsumerOptions(config, CONSUMERS.schedulerJobs, 1), batchSize: 256 });
+    transport.defineConsumer({
+      // One batch at a time: a batch is one transaction over the jobs it touches.
+      ...executionConsumerOptions(config, CONSUMERS.schedulerJobs, 1),
+      batchSize: 256,
+      prepare: () => declareJobsTopology(messaging.jsm, topologyOf(config)),
+    });
     this.reaction = new JobsReaction(orm, new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE), {
       onRefused: (event, reason) =>
         this.logger.error('an execution event could not be applied to its job: terminated', {
@@ -36,16 +43,9 @@ export class JobsReactionConsumer extends HostedConsumer {
     });
   }
 
-  protected override async prepare(): Promise<void> {
-    const topology = topologyOf(this.config);
-    await declareJobsTopology(this.messaging.jsm, topology);
-  }
-
-  protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
-    return this.reaction.handle(msg, ctx.deliveryCount);
-  }
-
-  protected override handleBatch(deliveries: ReadonlyArray<{ msg: JsMsg; deliveryCount: number }>): Promise<Disposition[]> {
+  /** Batch mode (batchSize): the deliveries that arrived together, one disposition each. */
+  @EventPattern(CONSUMERS.schedulerJobs)
+  handleBatch(@Payload() deliveries: ReadonlyArray<Delivery>, @Ctx() _ctx: JetStreamBatchContext): Promise<Disposition[]> {
     return this.reaction.handleBatch(deliveries);
   }
 }

@@ -3,7 +3,7 @@ import { PlatformModule } from '@trigrun/nest';
 import { SECRET_ENTITIES, secretsProviders } from '@trigrun/secrets';
 import type { StepRunnerConfig } from './config';
 import { DriveConsumer } from './drive.consumer';
-import { EngineConsumer } from './engine.consumer';
+import { EngineConsumer, executionEngineProvider } from './engine.consumer';
 
 @Module({})
 export class AppModule {
@@ -11,7 +11,9 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [PlatformModule.forRoot({ service: 'step-runner', config, entities: [...SECRET_ENTITIES] })],
-      providers: [...secretsProviders(config), EngineConsumer, DriveConsumer],
+      // The consumers are controllers: @EventPattern handlers on the JetStream transport.
+      controllers: [EngineConsumer, DriveConsumer],
+      providers: [...secretsProviders(config), executionEngineProvider],
     };
   }
 }

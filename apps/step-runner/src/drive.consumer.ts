@@ -1,22 +1,27 @@
-import { Injectable } from '@nestjs/common';
+import { Controller, Logger, UseFilters } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, InvalidCommandError, deadLetterSubjects, driveSubjects, parseDriveExecution } from '@trigrun/execution-contracts';
+import { ExecutionEngine } from '@trigrun/execution-engine';
 import { topologyOf } from '@trigrun/execution-store';
-import { type Disposition, type MessageContext, type Messaging, term } from '@trigrun/messaging';
-import { HostedConsumer, InjectConfig, InjectMessaging } from '@trigrun/nest';
-import type { StepRunnerConfig } from './config';
-import { EngineConsumer } from './engine.consumer';
 import { declareStepRunnerTopology } from './topology';
+import { type Disposition, type Messaging, term } from '@trigrun/messaging';
+import { InjectConfig, InjectMessaging, JetStreamContext, JetStreamTransport, MessageErrorFilter } from '@trigrun/nest';
+import type { StepRunnerConfig } from './config';
 
 /** Re-drives, on the same engine as the event deliveries: the sweeper's DriveExecution commands (docs/recovery.md). */
-@Injectable()
-export class DriveConsumer extends HostedConsumer {
+@Controller()
+@UseFilters(MessageErrorFilter)
+export class DriveConsumer {
+  private readonly logger = new Logger(CONSUMERS.stepRunnerDrive);
+
   constructor(
     @InjectMessaging() messaging: Messaging,
-    @InjectConfig() private readonly config: StepRunnerConfig,
-    private readonly engine: EngineConsumer,
+    @InjectConfig() config: StepRunnerConfig,
+    private readonly engine: ExecutionEngine,
+    transport: JetStreamTransport,
   ) {
-    super(messaging, {
+    transport.defineConsumer({
       stream: driveSubjects(config.TRIGRUN_NAMESPACE).stream,
       durable: CONSUMERS.stepRunnerDrive,
       // Re-drives are rare (the sweeper's metric should stay 0): a few at a time is plenty.
@@ -24,15 +29,13 @@ export class DriveConsumer extends HostedConsumer {
       ackWaitMs: config.TRIGRUN_ACK_WAIT_MS,
       shutdownGraceMs: config.TRIGRUN_SHUTDOWN_GRACE_MS,
       deadLetterSubject: deadLetterSubjects(config.TRIGRUN_NAMESPACE).forConsumer(CONSUMERS.stepRunnerDrive),
+      // Idempotent; the engine consumer declares the same, and either may start first.
+      prepare: () => declareStepRunnerTopology(messaging.jsm, topologyOf(config)),
     });
   }
 
-  // Idempotent; the engine consumer declares the same, and Nest may boot the two in either order.
-  protected override prepare() {
-    return declareStepRunnerTopology(this.messaging.jsm, topologyOf(this.config));
-  }
-
-  protected handle(msg: JsMsg, ctx: MessageContext): Promise<Disposition> {
+  @EventPattern(CONSUMERS.stepRunnerDrive)
+  handle(@Payload() msg: JsMsg, @Ctx() ctx: JetStreamContext): Promise<Disposition> {
     let command;
     try {
       command = parseDriveExecution(JSON.parse(new TextDecoder().decode(msg.data)));

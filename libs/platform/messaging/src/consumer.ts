@@ -329,7 +329,9 @@ export class ConsumerRunner {
       case 'term':
         await this.recordDeadLetter(msg, disposition.reason);
         this.opts.logger.warn('message terminated', { durable: this.opts.durable, seq: msg.seq, reason: disposition.reason });
-        msg.term(disposition.reason);
+        // A plain +TERM: nats-server 2.9 takes only that exact token and ignores `+TERM <reason>`,
+        // so a terminated message came back after every ack_wait. The reason is in the dead letter.
+        msg.term();
         break;
     }
   }

@@ -7,6 +7,7 @@ import { ApiError } from './api-error';
 import { ErrorEnvelopeFilter, clientErrorHandler, sendError, toApiError } from './error.filter';
 import { installHostileInputGuard } from './hostile-input';
 import { Infrastructure } from './infrastructure';
+import { JetStreamTransport } from './jetstream.transport';
 import { JsonLogger, type Level } from './logger';
 import { createValidationPipe } from './validation';
 
@@ -29,6 +30,12 @@ export interface ServiceOptions {
  * cannot be stored: see hostile-input.ts), validation, JSON logs, and a graceful stop on
  * SIGTERM/SIGINT — readiness turns false first, consumers stop taking work and finish or hand
  * back what they hold, then connections close.
+ *
+ * A service whose controllers define JetStream consumers runs as a hybrid app: the transport is
+ * connected as its microservice and starts after the app's bootstrap hooks and before the HTTP
+ * port opens, as the consumers it replaced did; it drains in beforeApplicationShutdown, so before
+ * HTTP closes and before the connections do. Its handlers get none of the HTTP globals (the
+ * envelope filter, the validation pipe, the auth guard): messages are not requests.
  */
 export async function bootstrapService(opts: ServiceOptions): Promise<INestApplication> {
   const logger = new JsonLogger(opts.name, opts.config.TRIGRUN_LOG_LEVEL, opts.config.TRIGRUN_PRETTY_LOGS);
@@ -55,6 +62,8 @@ export async function bootstrapService(opts: ServiceOptions): Promise<INestAppli
   app.useGlobalPipes(createValidationPipe());
   installHostileInputGuard(app.getHttpAdapter().getInstance());
   installShutdownGate(app);
+  const transport = app.get(JetStreamTransport, { strict: false });
+  if (transport.hasConsumers) app.connectMicroservice({ strategy: transport });
   await opts.configure?.(app);
 
   let stopping = false;
@@ -74,6 +83,9 @@ export async function bootstrapService(opts: ServiceOptions): Promise<INestAppli
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 
+  // init() runs the bootstrap hooks (listen() would too) before the consumers start taking work.
+  await app.init();
+  if (transport.hasConsumers) await app.startAllMicroservices();
   await app.listen(opts.config.PORT, opts.config.HOST);
   Logger.log(`${opts.name} listening on ${await app.getUrl()}`, 'bootstrap');
   return app;

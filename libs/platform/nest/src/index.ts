@@ -6,7 +6,7 @@ export * from './infrastructure';
 export * from './logger';
 export * from './platform.module';
 export * from './validation';
-export * from './hosted-consumer';
+export * from './jetstream.transport';
 export * from './public.decorator';
 export * from './metrics';
 export * from './hostile-input';

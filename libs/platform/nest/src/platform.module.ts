@@ -5,6 +5,7 @@ import { connectMessaging } from '@trigrun/messaging';
 import { createRedis } from '@trigrun/redis';
 import { HealthController } from './health.controller';
 import { CONFIG, Infrastructure, MESSAGING, ORM, REDIS } from './infrastructure';
+import { JetStreamTransport } from './jetstream.transport';
 import { MetricsController, MetricsListener, MetricsRegistry } from './metrics';
 
 export interface PlatformOptions {
@@ -24,7 +25,7 @@ export interface PlatformOptions {
   readonly metrics?: boolean | { readonly port: number; readonly host: string };
 }
 
-/** The connections every service holds, plus /healthz and /readyz. */
+/** The connections every service holds, plus /healthz and /readyz, and the JetStream transport its consumers define themselves on. */
 @Global()
 @Module({})
 export class PlatformModule {
@@ -48,9 +49,10 @@ export class PlatformModule {
         },
         Infrastructure,
         MetricsRegistry,
+        JetStreamTransport,
         ...(listener ? [{ provide: MetricsListener, inject: [MetricsRegistry], useFactory: (r: MetricsRegistry) => new MetricsListener(r, listener.port, listener.host) }] : []),
       ],
-      exports: [CONFIG, ORM, MESSAGING, REDIS, Infrastructure, MetricsRegistry],
+      exports: [CONFIG, ORM, MESSAGING, REDIS, Infrastructure, MetricsRegistry, JetStreamTransport],
     };
   }
 }
