@@ -19,7 +19,7 @@ const signupBody = (overrides: Record<string, unknown> = {}) => ({
 /** The JWT's claims, without verifying it: the client only needs to see what it names. */
 const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
 
-describe('signup (SPEC §1)', () => {
+describe('signup (docs/authentication.md)', () => {
   it('creates an account and its workspace and answers 201 with a token', async () => {
     const body = signupBody();
     const res = await api('POST', '/v1/auth/signup', { body });
@@ -63,7 +63,7 @@ describe('signup (SPEC §1)', () => {
   });
 });
 
-describe('login (SPEC §1)', () => {
+describe('login (docs/authentication.md)', () => {
   it('answers with a 7-day JWT naming user, workspace and role, and the workspaces with roles', async () => {
     const account = await signup('login');
     const res = await api('POST', '/v1/auth/login', { body: { email: account.email, password: account.password } });
@@ -135,7 +135,7 @@ describe('whoami and workspaces', () => {
   });
 });
 
-describe('API tokens (SPEC §1)', () => {
+describe('API tokens (docs/authentication.md)', () => {
   it('are shown once, listed without the secret, authenticate, and die at once when revoked', async () => {
     const account = await signup('pat');
     const created = await api('POST', '/v1/api-tokens', { token: account.token, body: { name: 'ci' } });
@@ -189,7 +189,7 @@ describe('API tokens (SPEC §1)', () => {
   });
 });
 
-describe('roles (SPEC §1)', () => {
+describe('roles (docs/authentication.md)', () => {
   it('a member reads the workspace but every write answers 403 forbidden and changes nothing', async () => {
     await withTarget(async (target) => {
       const owner = await signup('owner');
@@ -284,7 +284,7 @@ describe('roles (SPEC §1)', () => {
   });
 });
 
-describe('workspace isolation (SPEC §1)', () => {
+describe('workspace isolation (docs/authentication.md)', () => {
   it("another workspace's job and execution answer 404 not_found and never show in its lists", async () => {
     await withTarget(async (target) => {
       const a = await signup('iso-a');

@@ -8,7 +8,7 @@ jest.setTimeout(60_000);
 const request = { url: 'http://127.0.0.1:9/never-called' };
 const json = { 'content-type': 'application/json' };
 
-describe('bad input is a 400, never a 500, and stores nothing (SPEC conventions)', () => {
+describe('bad input is a 400, never a 500, and stores nothing (docs/api-conventions.md)', () => {
   it('answers malformed JSON with 400 validation_failed, on a private and on a public endpoint', async () => {
     const account = await signup('malformed');
     for (const rawBody of ['{"name": "x", ', '{name: x}', "{'a':1}", '{"a":1}}']) {
@@ -156,7 +156,7 @@ describe('routing and the error envelope', () => {
   });
 });
 
-describe('surfaces (SPEC §13)', () => {
+describe('the OpenAPI document and interactive docs (README.md, Start it)', () => {
   it('serves an OpenAPI 3.1 document covering the endpoints', async () => {
     const res = await api('GET', '/openapi.json');
     expect(res.status).toBe(200);

@@ -7,7 +7,7 @@ jest.setTimeout(60_000);
 
 const jobIdOf = (j: { id: string }) => j.id;
 
-describe('a one_time job with defaults (SPEC §2)', () => {
+describe('a one_time job with defaults (docs/jobs.md)', () => {
   it('is created with the documented defaults, runs at once and completes', async () => {
     await withTarget(async (target) => {
       const account = await signup('defaults');
@@ -67,7 +67,7 @@ describe('a one_time job with defaults (SPEC §2)', () => {
   });
 });
 
-describe('attempts and retries (SPEC §2, §8)', () => {
+describe('attempts and retries (docs/jobs.md, docs/executions.md)', () => {
   it('retries a 503 and succeeds on the second attempt with the same execution id header', async () => {
     await withTarget(async (target) => {
       target.respondWith({ status: 503, body: 'busy' }, { status: 200, body: 'fine' });
@@ -175,7 +175,7 @@ describe('attempts and retries (SPEC §2, §8)', () => {
   });
 });
 
-describe('what the target receives (SPEC §2 request block)', () => {
+describe('what the target receives (docs/jobs.md, the request block)', () => {
   it('sends headers and a string body as-is', async () => {
     await withTarget(async (target) => {
       const account = await signup('raw');
@@ -223,7 +223,7 @@ describe('what the target receives (SPEC §2 request block)', () => {
   });
 });
 
-describe('job states (SPEC §2)', () => {
+describe('job states (docs/jobs.md)', () => {
   it('a draft is created without executing and runs when resumed', async () => {
     await withTarget(async (target) => {
       const account = await signup('draft');
@@ -295,7 +295,7 @@ describe('job states (SPEC §2)', () => {
   });
 });
 
-describe('PATCH /v1/jobs/:id (SPEC §2)', () => {
+describe('PATCH /v1/jobs/:id (docs/jobs.md)', () => {
   it('renames, merges request fields key by key, and the job then sends the merged request', async () => {
     await withTarget(async (target) => {
       const account = await signup('patch');
@@ -348,7 +348,7 @@ describe('PATCH /v1/jobs/:id (SPEC §2)', () => {
   });
 });
 
-describe('DELETE /v1/jobs/:id (SPEC §2)', () => {
+describe('DELETE /v1/jobs/:id (docs/jobs.md)', () => {
   it('answers 204; the job is gone from GET and the list, its executions stay readable', async () => {
     await withTarget(async (target) => {
       const account = await signup('delete');
@@ -374,7 +374,7 @@ describe('DELETE /v1/jobs/:id (SPEC §2)', () => {
   });
 });
 
-describe('POST /v1/jobs/:id/run-now (SPEC §2)', () => {
+describe('POST /v1/jobs/:id/run-now (docs/jobs.md)', () => {
   it('answers 202 with the queued execution, which then succeeds', async () => {
     await withTarget(async (target) => {
       const account = await signup('runnow');
@@ -419,7 +419,7 @@ describe('POST /v1/jobs/:id/run-now (SPEC §2)', () => {
   });
 });
 
-describe('GET /v1/jobs (SPEC §2 and list conventions)', () => {
+describe('GET /v1/jobs (docs/jobs.md and docs/api-conventions.md)', () => {
   it('filters by state and kind, and pages with limit and cursor without duplicates', async () => {
     await withTarget(async (target) => {
       const account = await signup('listjobs');
@@ -479,7 +479,7 @@ describe('list cursors', () => {
   });
 });
 
-describe('GET /v1/executions (SPEC §8)', () => {
+describe('GET /v1/executions (docs/executions.md)', () => {
   it('answers 400 naming from/to when they are not timestamps', async () => {
     const account = await signup('baddates');
     expectValidation(await api('GET', '/v1/executions?from=yesterday', { token: account.token }), 'from');

@@ -1,6 +1,6 @@
 import { api, eventually, signup, startTarget, waitForExecution } from './support/client';
 
-describe('POST /v1/executions/:id/replay (SPEC §8)', () => {
+describe('POST /v1/executions/:id/replay (docs/executions.md)', () => {
   it('runs an execution again with the same input, as trigger "replay" with replay_of set', async () => {
     const target = await startTarget();
     try {

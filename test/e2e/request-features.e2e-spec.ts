@@ -8,7 +8,7 @@ async function runOnce(token: string, body: Record<string, unknown>) {
   return waitForExecution(token, id);
 }
 
-describe('templates (SPEC §4)', () => {
+describe('templates (docs/jobs.md)', () => {
   it('renders the execution variables once per execution: identical on every retry', async () => {
     const target = await startTarget();
     try {
@@ -47,7 +47,7 @@ describe('templates (SPEC §4)', () => {
   });
 });
 
-describe('response matching and output (SPEC §5)', () => {
+describe('response matching and output (docs/jobs.md)', () => {
   it('fails an attempt whose response does not match, naming the rule, without retrying', async () => {
     const target = await startTarget();
     try {
@@ -110,7 +110,7 @@ describe('response matching and output (SPEC §5)', () => {
   });
 });
 
-describe('secrets (SPEC §9)', () => {
+describe('secrets (docs/secrets.md)', () => {
   it('substitutes secret:// in header values at send time, and keeps the value out of every record', async () => {
     const target = await startTarget();
     try {

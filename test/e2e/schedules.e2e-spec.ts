@@ -3,7 +3,7 @@ import { expectValidation } from './support/fixtures';
 
 const request = { url: 'https://example.com/never-called' };
 
-describe('schedules (SPEC §2)', () => {
+describe('schedules (docs/jobs.md)', () => {
   it('runs a scheduled job once at run_at, then completes it', async () => {
     const target = await startTarget();
     try {

@@ -1,7 +1,7 @@
 import { type Account, api, signup } from './support/client';
 import { ISO_MS, createJob, createJobOk, expectError, expectValidation, memberOf } from './support/fixtures';
 
-// Workflow definitions and the context store over HTTP (SPEC §2, §3). Running workflows is the
+// Workflow definitions and the context store over HTTP (docs/jobs.md, docs/workflows.md). Running workflows is the
 // engine's part and is specified elsewhere: nothing here waits for a workflow to execute.
 jest.setTimeout(60_000);
 
@@ -14,7 +14,7 @@ const STEPS = [
 const workflow = (fields: Record<string, unknown> = {}) => ({ name: 'order flow', kind: 'workflow', steps: STEPS, schedule: { cron: '0 9 * * *', timezone: 'Europe/Berlin' }, ...fields });
 const listed = async (account: Account) => (await api('GET', '/v1/jobs', { token: account.token })).body.data as any[];
 
-describe('workflow jobs (SPEC §2, §3)', () => {
+describe('workflow jobs (docs/jobs.md, docs/workflows.md)', () => {
   it('creates a three-step workflow with the documented defaults filled in', async () => {
     const account = await signup('wfcreate');
     const res = await createJob(account, workflow());
@@ -156,7 +156,7 @@ describe('workflow jobs (SPEC §2, §3)', () => {
   });
 });
 
-describe('the context store (SPEC §3)', () => {
+describe('the context store (docs/workflows.md)', () => {
   it('reads, sets and deletes keys; members read, other workspaces see nothing', async () => {
     const owner = await signup('ctxowner');
     const job = await createJobOk(owner, workflow());

@@ -2,7 +2,7 @@ import { api, eventually, signup, startTarget, waitForExecution, type Target } f
 import { createJobOk } from './support/fixtures';
 
 /**
- * Whole workflows over HTTP, the way a client drives them (SPEC §3, §7, §8): fetch → approval on
+ * Whole workflows over HTTP, the way a client drives them (docs/workflows.md, docs/executions.md): fetch → approval on
  * the review page → write downstream; webhook waits resumed through their URL; extraction into the
  * execution context and the job's store; rejection; concurrency.
  */

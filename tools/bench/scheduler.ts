@@ -9,7 +9,7 @@
  * lag from its "go" signal to each arrival. That is the best any sender can do on this machine at
  * the same moment, so the platform's lag is read against this floor as well as against the
  * absolute target. Two lines: one fresh connection per request (`agent: false`,
- * as the platform's guarded client does, SPEC §14), and keep-alive as a second reference.
+ * as the platform's guarded client does, docs/outbound-requests.md), and keep-alive as a second reference.
  *
  * Usage: npm run bench:scheduler [-- 1000 10000]
  */

@@ -12,7 +12,7 @@ export const jobContextProviders: Provider[] = [
   JobContextService,
 ];
 
-/** A workflow's persisted context store (SPEC §3). Writes need owner or admin (the auth guard). */
+/** A workflow's persisted context store (docs/workflows.md). Writes need owner or admin (the auth guard). */
 @ApiTags('jobs')
 @ApiBearerAuth()
 @Controller('v1/jobs/:id/context')

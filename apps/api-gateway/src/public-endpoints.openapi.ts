@@ -1,7 +1,7 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 
 /**
- * The public, token-bearing endpoints served by trigger-ingest (SPEC §7). They are not controllers
+ * The public, token-bearing endpoints served by trigger-ingest (docs/workflows.md). They are not controllers
  * of this app, so the document describes them here, by hand; `/openapi.json` covers every endpoint
  * under the one base URL. No bearer token: the token in the path is the credential.
  */

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError, sendError, toApiError } from '@trigrun/nest';
 import { clientAddress } from '@trigrun/rate-limits';
 
-/** The public token endpoints that trigger-ingest serves (SPEC §6, §7, §11). */
+/** The public token endpoints that trigger-ingest serves (resume and approvals: docs/workflows.md; webhook triggers and monitor pings are not built yet). */
 export const PUBLIC_PREFIXES = ['/v1/triggers', '/v1/resume', '/v1/approvals', '/v1/ping'];
 
 /**

@@ -3,7 +3,7 @@ import { parseAllowlist } from '@trigrun/http-client';
 
 export const configSchema = {
   ...platformSchema,
-  /** Comma-separated CIDRs and host names that callbacks may reach although private (SPEC §14). */
+  /** Comma-separated CIDRs and host names that callbacks may reach although private (docs/outbound-requests.md). */
   TRIGRUN_OUTBOUND_ALLOWLIST: custom((raw) => {
     parseAllowlist(raw);
     return raw ?? '';

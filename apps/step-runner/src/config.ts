@@ -5,7 +5,7 @@ import { secretsConfigSchema } from '@trigrun/secrets';
 export const stepRunnerSchema = {
   ...platformSchema,
   ...secretsConfigSchema,
-  /** Comma-separated CIDRs and host names admitted as private targets (SPEC §14). Empty: public targets only. */
+  /** Comma-separated CIDRs and host names admitted as private targets (docs/outbound-requests.md). Empty: public targets only. */
   TRIGRUN_OUTBOUND_ALLOWLIST: custom((raw) => {
     parseAllowlist(raw);
     return raw ?? '';

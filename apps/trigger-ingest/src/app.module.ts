@@ -11,7 +11,7 @@ import { TopologyDeclarer } from './topology.declarer';
 /**
  * The public, high-volume edge: token-bearing URLs that need no account. Serves the resume URLs
  * of parked `wait_for_webhook` steps and the approval review page with its approve/reject posts
- * (SPEC §7); webhook triggers and monitor pings arrive with their own work and, until then,
+ * (docs/workflows.md); webhook triggers and monitor pings arrive with their own work and, until then,
  * answer a 404 in the error envelope. Tokens are checked against their SHA-256 in the execution's
  * events, so this service needs NATS but not the master key; the logic lives in
  * @trigrun/execution-engine (Waitpoints) and @trigrun/review-page, the controllers only map

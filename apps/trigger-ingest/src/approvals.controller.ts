@@ -18,7 +18,7 @@ import { preferenceOf } from './negotiation';
 const NOT_FOUND = 'Unknown or expired approval link';
 
 /**
- * SPEC §7: the review page of an approval step and its two decisions. Browsers get HTML (the
+ * The review page of an approval step and its two decisions (docs/workflows.md). Browsers get HTML (the
  * page, and a result page after a form post); JSON clients get JSON. A GET never decides
  * anything: mail scanners prefetch links. Every answer carries the page's strict headers, as
  * the URL itself is the credential.

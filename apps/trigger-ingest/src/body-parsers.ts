@@ -2,11 +2,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RawServerDefault } from 'fastify';
 import { storableParsed, storableText } from '@trigrun/execution-contracts';
 
-/** SPEC §6: public bodies up to 1 MiB; larger ones answer 413 payload_too_large. */
+/** Public bodies up to 1 MiB; larger ones answer 413 payload_too_large (docs/workflows.md, the public endpoints). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * The public endpoints take whatever third parties send (SPEC §6, §7): JSON is parsed (an empty
+ * The public endpoints take whatever third parties send (docs/workflows.md): JSON is parsed (an empty
  * JSON body is `null`, as many callers send one), forms become an object, text/plain and any
  * other content type arrive as a string. Going through `useBodyParser` keeps Nest from adding its
  * own JSON and form parsers on top at init.

@@ -9,7 +9,7 @@ export interface DecisionBody {
 const LIMITS = { comment: COMMENT_MAX_LENGTH, decided_by: DECIDED_BY_MAX_LENGTH } as const;
 
 /**
- * `{comment?, decided_by?}` from a JSON or form body (SPEC §7). Both are optional strings; an
+ * `{comment?, decided_by?}` from a JSON or form body (docs/workflows.md). Both are optional strings; an
  * empty body, `null` or an empty field (what a form sends for a blank input) means "not given".
  * Lengths count characters (code points), so what the page's `maxlength` lets through passes.
  */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '@trigrun/nest';
 
-/** The routes of this service that the public base URL leads to (SPEC §6, §7, §11). */
+/** The routes of this service that the public base URL leads to (resume and approvals: docs/workflows.md; webhook triggers and monitor pings are not built yet). */
 const PUBLIC_PREFIXES = ['/v1/triggers/', '/v1/resume/', '/v1/approvals/', '/v1/ping/'];
 const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-host'];
 

@@ -4,7 +4,7 @@ import { MAX_RESUME_PAYLOAD_BYTES, Waitpoints } from '@trigrun/execution-waitpoi
 import { AcceptsAnyText, ApiError, Public } from '@trigrun/nest';
 
 /**
- * SPEC §7: the resume URL of a parked `wait_for_webhook` step. Its body becomes the step's output,
+ * The resume URL of a parked `wait_for_webhook` step (docs/workflows.md). Its body becomes the step's output,
  * in its storable form (body-parsers.ts, docs/third-party-data.md).
  */
 @Public()

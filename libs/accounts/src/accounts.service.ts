@@ -183,7 +183,7 @@ export class AccountsService {
     return { user: userView(user), workspace: workspaceView(workspace), role: principal.role, via: principal.via };
   }
 
-  /** Adds an existing user to the caller's workspace with a role (ours: SPEC names roles but no invitation flow). */
+  /** Adds an existing user to the caller's workspace with a role (there is no invitation flow; roles: docs/authentication.md). */
   async addMember(principal: Principal, input: AddMemberCommand) {
     if (principal.role !== 'owner') throw DomainError.forbidden('Only owners manage members');
     const em = this.orm.em.fork();

@@ -68,7 +68,7 @@ describe('decodeBase64url: one spelling per byte string', () => {
   });
 });
 
-describe('inspectJwt: strict decoding, every refusal a verdict (SPEC §1; issue 9 class 2)', () => {
+describe('inspectJwt: strict decoding, every refusal a verdict (docs/authentication.md; issue 9 class 2)', () => {
   const NOW = 1_000_000;
   const claims = { sub: 'usr_01HZXY', ws: 'ws_01HZX', role: 'member', iat: NOW - 10, exp: NOW + 3600 };
   const enc = (text: string) => Buffer.from(text).toString('base64url');

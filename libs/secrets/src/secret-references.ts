@@ -28,7 +28,7 @@ export function secretNamesIn(headers: Readonly<Record<string, string>>): string
 
 /**
  * Replaces each `secret://name` in header values with the secret's value. An unknown name leaves
- * the literal reference in place (SPEC §9) and is listed in `missing`, so the caller can note it
+ * the literal reference in place (docs/secrets.md) and is listed in `missing`, so the caller can note it
  * without failing the request. Header names are copied as they are.
  */
 export function substituteSecrets(

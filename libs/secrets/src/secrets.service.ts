@@ -159,7 +159,7 @@ export class SecretsService {
   }
 }
 
-/** SPEC §1: owners and admins manage secrets. The global guard already stops members' writes; this keeps the rule with the service. */
+/** Owners and admins manage secrets (docs/authentication.md). The global guard already stops members' writes; this keeps the rule with the service. */
 function assertCanManage(principal: Principal): void {
   if (principal.role !== 'owner' && principal.role !== 'admin') throw DomainError.forbidden('Only owners and admins manage secrets');
 }

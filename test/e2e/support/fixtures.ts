@@ -1,6 +1,6 @@
 import { type Account, type ApiResponse, type Target, api, eventually, signup, startTarget } from './client';
 
-/** ISO-8601 UTC with milliseconds, as SPEC conventions require for every timestamp. */
+/** ISO-8601 UTC with milliseconds, as docs/api-conventions.md requires for every timestamp. */
 export const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**

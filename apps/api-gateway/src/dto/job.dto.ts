@@ -59,7 +59,7 @@ import {
 } from '@trigrun/job-domain';
 
 export class RequestDto {
-  @ApiProperty({ example: 'https://example.com/hooks/nightly', description: 'http or https; private addresses are refused at send time (SPEC §14)' })
+  @ApiProperty({ example: 'https://example.com/hooks/nightly', description: 'http or https; private addresses are refused at send time (docs/outbound-requests.md)' })
   @IsString()
   @IsNotEmpty()
   url!: string;
@@ -81,7 +81,7 @@ export class RequestDto {
   @IsInt({ each: true })
   success_statuses?: number[];
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'SPEC §5 (not yet supported by this version)' })
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'rules the response must pass besides success_statuses (docs/jobs.md, response matching)' })
   @IsOptional()
   @IsObject()
   response_matcher?: Record<string, unknown>;
@@ -129,7 +129,7 @@ export class HttpStepDto extends StepDto {
   @ApiPropertyOptional({ description: 'sent as-is: strings raw, anything else as JSON; a string leaf that is exactly one {{…}} keeps its JSON type' }) body?: unknown;
   @ApiPropertyOptional({ minimum: 1, maximum: 300, default: 30 }) timeout_seconds?: number;
   @ApiPropertyOptional({ type: [Number], default: [200, 201, 202, 204] }) success_statuses?: number[];
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'SPEC §5' }) response_matcher?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'rules the response must pass besides success_statuses (docs/jobs.md, response matching)' }) response_matcher?: Record<string, unknown>;
   @ApiPropertyOptional({ type: () => RetryPolicyDto }) retry_policy?: RetryPolicyDto;
 }
 
@@ -194,7 +194,7 @@ export class CreateJobDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: "SPEC §5: $.path leaves read the final response body (a workflow's: the last step's output); other strings are templates",
+    description: "$.path leaves read the final response body (a workflow's: the last step's output); other strings are templates (docs/jobs.md)",
   })
   @IsOptional()
   @Allow()

@@ -3,7 +3,7 @@ import type { RetryPolicy } from './model';
 
 /**
  * `DeliverCallback` (v1): the command to POST an ended execution's result to its job's
- * on_success_url / on_failure_url (SPEC §2). The step-runner issues it when it sees the terminal
+ * on_success_url / on_failure_url (docs/jobs.md). The step-runner issues it when it sees the terminal
  * event; the notifier carries it out. It holds everything needed, so delivery reads nothing else.
  *
  * Subject: <namespace>.cmd.callback.<execution_id>   stream <NAMESPACE>_CALLBACKS
@@ -33,7 +33,7 @@ export interface CallbackBody {
 }
 
 /**
- * The body POSTed to on_success_url / on_failure_url (SPEC §2). Built from the events alone, which
+ * The body POSTed to on_success_url / on_failure_url (docs/jobs.md). Built from the events alone, which
  * hold only redacted values of whatever a send yielded (docs/secrets.md): no secret reaches a
  * callback receiver, and nothing here may add a value from anywhere else.
  */

@@ -20,7 +20,7 @@ export interface ExecutionEventData {
     readonly trigger_input: unknown;
   };
   /**
-   * `context`: step-driven kinds only, the execution's context seeded from the job's store (SPEC §3).
+   * `context`: step-driven kinds only, the execution's context seeded from the job's store (docs/workflows.md).
    * `first_attempt_by: "starter"`: request kinds started from their ExecutionQueued delivery; the
    * starter sends the first attempt from that same delivery, so this event's own delivery does not.
    * Absent: this event's delivery sends it.
@@ -104,7 +104,7 @@ export type NewExecutionEvent = {
   [T in ExecutionEventType]: { readonly type: T; readonly data: ExecutionEventData[T] };
 }[ExecutionEventType];
 
-/** The envelope of SPEC §12, plus `position`: the event's 1-based place in its execution's history. */
+/** The envelope of every event (docs/events.md), with `position`: the event's 1-based place in its execution's history. */
 export type ExecutionEvent = {
   [T in ExecutionEventType]: {
     readonly type: T;

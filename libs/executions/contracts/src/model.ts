@@ -27,7 +27,7 @@ export const STEP_TYPES: readonly StepType[] = ['http', 'wait_for_webhook', 'app
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'rejected' | 'timed_out' | 'skipped';
 export const STEP_KINDS: readonly JobKind[] = ['workflow', 'webhook_trigger'];
 
-/** `extract` / `extract_to_context`: a name for each JSONPath read from the step's result (SPEC §3). */
+/** `extract` / `extract_to_context`: a name for each JSONPath read from the step's result (docs/workflows.md). */
 export type ExtractionSpec = Readonly<Record<string, string>>;
 
 interface StepCommon {
@@ -82,7 +82,7 @@ export const isStepDriven = (job: Pick<JobSnapshot, 'steps'>): job is JobSnapsho
 
 export type WaitingReason = 'webhook' | 'approval';
 
-/** What a reviewer decided (SPEC §3): also the source `extract` reads after an approval step. */
+/** What a reviewer decided (docs/workflows.md): also the source `extract` reads after an approval step. */
 export interface ApprovalDecision {
   readonly decision: 'approved' | 'rejected';
   readonly comment: string | null;
@@ -90,7 +90,7 @@ export interface ApprovalDecision {
   readonly decided_at: string;
 }
 
-/** One HTTP attempt, camelCase as the public API names it (SPEC §8). */
+/** One HTTP attempt, camelCase as the public API names it (docs/executions.md). */
 export interface AttemptRecord {
   readonly number: number;
   readonly status: AttemptStatus;
@@ -101,7 +101,7 @@ export interface AttemptRecord {
   readonly errorClass: string | null;
   readonly errorMessage: string | null;
   readonly startedAt: string;
-  /** `secret://` references sent as literal text because no such secret exists (SPEC §9). */
+  /** `secret://` references sent as literal text because no such secret exists (docs/secrets.md). */
   readonly missingSecrets?: readonly string[];
 }
 
@@ -110,7 +110,7 @@ export interface ExecutionError {
   readonly message: string;
 }
 
-/** The three execution variables of SPEC §4, fixed once when the execution starts. */
+/** The three execution variables of templates (docs/jobs.md), fixed once when the execution starts. */
 export interface ExecutionVariables {
   readonly timestamp: string;
   readonly uuid: string;

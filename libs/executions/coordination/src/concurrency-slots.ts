@@ -27,7 +27,7 @@ export interface Admission {
 }
 
 /**
- * `max_concurrent_executions` per job (SPEC §2): at most `cap` executions of a job are `active`
+ * `max_concurrent_executions` per job (docs/jobs.md): at most `cap` executions of a job are `active`
  * (running or parked: a parked execution keeps its slot); the rest wait `queued` and are admitted
  * in FIFO order of their ExecutionQueued's stream sequence (`queue_seq`; rows from before it was
  * recorded have none and come first). None is dropped.

@@ -1,6 +1,6 @@
 import { MAX_CONTEXT_VALUE_LENGTH, asStoredString, extractFrom } from './extraction';
 
-/** `extract` / `extract_to_context` over a step's result (SPEC §3): data only, no script, no prototype. */
+/** `extract` / `extract_to_context` over a step's result (docs/workflows.md): data only, no script, no prototype. */
 describe('extractFrom', () => {
   const source = {
     order: { id: 'o-1', total: 12.5, lines: [{ sku: 'a' }, { sku: 'b' }] },

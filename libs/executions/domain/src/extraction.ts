@@ -1,7 +1,7 @@
 import type { ExtractionSpec, StepSpec } from '@trigrun/execution-contracts';
 import { jsonPath } from '@trigrun/templating';
 
-/** Largest stored context value (SPEC §3 stores strings): longer extracted values are cut here. */
+/** Largest stored context value (docs/workflows.md: the store holds strings): longer extracted values are cut here. */
 export const MAX_CONTEXT_VALUE_LENGTH = 64 * 1024;
 
 export interface Extracted {

@@ -33,7 +33,7 @@ export function outboundRequestOf(request: RequestSpec, executionId: string): Ou
   return { url: request.url, method: request.method, headers, body, timeoutMs: request.timeout_seconds * 1000 };
 }
 
-/** Classifies what the guarded client returned into the attempt record of SPEC §8. */
+/** Classifies what the guarded client returned into the attempt record of docs/executions.md. */
 export function attemptRecordOf(number: number, startedAt: Date, result: OutboundResult, successStatuses: readonly number[]): AttemptRecord {
   const base = { number, startedAt: startedAt.toISOString(), latencyMs: Math.round(result.latencyMs) };
   switch (result.kind) {

@@ -28,7 +28,7 @@ interface SlotHolder {
 export interface WorkflowPorts {
   /** Seals park tokens under the master key (only the sealed form and a hash are recorded). */
   readonly sealer: TokenSealer;
-  /** The job's persisted context store (SPEC §3): read at start, written by extract_to_context. */
+  /** The job's persisted context store (docs/workflows.md): read at start, written by extract_to_context. */
   readonly context: {
     seed(jobId: string): Promise<Record<string, string>>;
     merge(jobId: string, workspaceId: string, values: Record<string, string>): Promise<void>;

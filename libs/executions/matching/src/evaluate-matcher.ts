@@ -5,7 +5,7 @@ import { PatternInputTooLongError, type RegexEngine, UnsafePatternError } from '
 import type { Assertion, MatchResult, ResponseForMatching, ResponseMatcher } from './response-matcher';
 
 /**
- * Runs a normalized matcher against a response (SPEC §5). The caller has already checked the
+ * Runs a normalized matcher against a response (docs/jobs.md). The caller has already checked the
  * status against success_statuses; this answers only "does every rule pass?". Rules run in
  * order — body_contains, body_not_contains, then assertions — and the first failure is named,
  * e.g. `assertions[1]: $.status eq "ok" (got "fail")`, for the MATCH_FAILED attempt.

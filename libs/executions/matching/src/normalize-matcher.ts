@@ -15,7 +15,7 @@ import {
 } from './response-matcher';
 
 /**
- * Create-time validation of a `response_matcher` (SPEC §5). Reports every problem at once with
+ * Create-time validation of a `response_matcher` (docs/jobs.md). Reports every problem at once with
  * its field path; `matches` patterns are compiled by the same engine that will run them, so a
  * pattern accepted here also runs at send time. `undefined`/`null` mean "no matcher".
  *

@@ -12,7 +12,7 @@ import {
 } from '@trigrun/templating';
 
 /**
- * `response_output_template` (SPEC §5): an object whose string leaves are either a JSONPath
+ * `response_output_template` (docs/jobs.md): an object whose string leaves are either a JSONPath
  * into the final response body or text with templates. Its rendering is `final_output`.
  *
  * - A leaf is a JSONPath when it is `$` or starts with `$.` or `$[` (so `"$5.00"` is text). It

@@ -1,4 +1,4 @@
-/** SPEC §5 `response_matcher`, as stored after normalizeMatcher. */
+/** `response_matcher` (docs/jobs.md), as stored after normalizeMatcher. */
 export type AssertionSource = 'json' | 'header' | 'status' | 'body';
 export type AssertionOp = 'eq' | 'neq' | 'contains' | 'not_contains' | 'matches' | 'exists' | 'not_exists' | 'gt' | 'gte' | 'lt' | 'lte' | 'in';
 

@@ -46,7 +46,7 @@ describe('project: request jobs', () => {
 });
 
 describe('project: step-driven executions', () => {
-  it('seeds every step of the job as pending, in order, with the SPEC §8 fields only', () => {
+  it('seeds every step of the job as pending, in order, with the step execution fields of docs/executions.md only', () => {
     const view = given(e.queued(T0, { job: workflowSnapshot('orders'), trigger: 'manual' }));
     const steps = stepsOf(view);
     expect(steps.map((s) => [s.step_id, s.type, s.status])).toEqual([

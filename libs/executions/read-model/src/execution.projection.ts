@@ -12,7 +12,7 @@ import type {
 } from '@trigrun/execution-contracts';
 import { parkLinks } from '@trigrun/execution-store';
 
-/** One step of a step-driven execution (SPEC §8 "step execution"). */
+/** One step of a step-driven execution (docs/executions.md, "Step execution"). */
 export interface StepExecutionView {
   readonly stepId: string;
   readonly type: StepType;
@@ -311,7 +311,7 @@ function finished(view: ExecutionView, e: ExecutionEventOf<'ExecutionSucceeded'>
   };
 }
 
-/** `waiting_payload` (SPEC §3, §7). URLs are null when the token could not be opened. */
+/** `waiting_payload` (docs/workflows.md). URLs are null when the token could not be opened. */
 export type WaitingPayload =
   | { readonly resume_url: string | null }
   | { readonly review_url: string | null; readonly approve_url: string | null; readonly reject_url: string | null; readonly message: string | null };
@@ -349,7 +349,7 @@ export function stepToApi(s: StepExecutionView) {
 export type StepExecutionApi = ReturnType<typeof stepToApi>;
 
 /**
- * The public (snake_case) representation of SPEC §8. `waiting_payload` comes from
+ * The public (snake_case) representation of an execution (docs/executions.md). `waiting_payload` comes from
  * `waitingPayloadOf` (only while the execution waits); without one, its URLs are null.
  */
 export function toApi(view: ExecutionView, waitingPayloadOf: WaitingPayloadOf = withoutUrls) {
@@ -375,7 +375,7 @@ export function toApi(view: ExecutionView, waitingPayloadOf: WaitingPayloadOf = 
     final_output: view.finalOutput,
     error: view.error,
     replay_of: view.replayOf,
-    /** Beyond SPEC §8: null, or why this view misses an event (docs/third-party-data.md). */
+    /** Null, or why this view misses an event (docs/third-party-data.md). */
     projection_error: view.projectionError,
   };
 }

@@ -16,8 +16,8 @@ const ADMIN_URL = process.env.TRIGRUN_IT_POSTGRES_URL ?? 'postgres://postgres@12
 const ACK: Disposition = { type: 'ack' };
 const at = (iso: string, plusMs: number) => new Date(Date.parse(iso) + plusMs).toISOString();
 
-/** The execution fields of SPEC §8, plus `replay_of` (set by replay) and `projection_error` (docs/third-party-data.md). */
-const SPEC_FIELDS = [
+/** The execution fields of docs/executions.md, among them `replay_of` (set by replay) and `projection_error` (docs/third-party-data.md). */
+const API_FIELDS = [
   'id',
   'job_id',
   'job_name',
@@ -124,7 +124,7 @@ describe('execution read model (real Postgres)', () => {
     return rows[0].n;
   }
 
-  it('projects a full history to the stored row and serves it in the SPEC §8 shape', async () => {
+  it('projects a full history to the stored row and serves it in the shape of docs/executions.md', async () => {
     const ws = await seedWorkspace();
     const jobId = await seedJob(ws, 'recurring', 'active', 'nightly-report');
     const T0 = '2026-03-15T10:00:00.020Z';
@@ -188,7 +188,7 @@ describe('execution read model (real Postgres)', () => {
       replay_of: null,
       projection_error: null,
     });
-    expect(Object.keys(api ?? {}).sort()).toEqual([...SPEC_FIELDS].sort());
+    expect(Object.keys(api ?? {}).sort()).toEqual([...API_FIELDS].sort());
     expect(await queries.list(ws, {}, 50)).toEqual({ data: [api], next_cursor: null });
   });
 
@@ -413,7 +413,7 @@ describe('execution read model (real Postgres)', () => {
         waiting_payload: { resume_url: `${PUBLIC_URL}/v1/resume/${token}` },
         waiting_expires_at: at(T0, 600_450),
       });
-      expect(Object.keys(served ?? {}).sort()).toEqual([...SPEC_FIELDS].sort());
+      expect(Object.keys(served ?? {}).sort()).toEqual([...API_FIELDS].sort());
       expect((await queries.get(ws, id.executionId))?.waiting_payload).toEqual({ resume_url: null });
       expect((await withUrls().list(ws, { status: 'waiting' }, 50)).data).toEqual([served]);
 

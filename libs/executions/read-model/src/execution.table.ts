@@ -92,7 +92,7 @@ export function viewOfRow(row: RawExecutionRow): ExecutionView {
   };
 }
 
-/** Steps are stored as the API shows them (snake_case, SPEC §8), so the jsonb reads like the API. */
+/** Steps are stored as the API shows them (snake_case, docs/executions.md), so the jsonb reads like the API. */
 function stepOfStored(s: StepExecutionApi): StepExecutionView {
   return {
     stepId: s.step_id,

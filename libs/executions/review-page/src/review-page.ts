@@ -8,7 +8,7 @@ export interface ReviewDecision {
   readonly decidedAt: string;
 }
 
-/** What the review page of an approval step shows (SPEC §7). */
+/** What the review page of an approval step shows (docs/workflows.md). */
 export interface ReviewPageModel {
   /** The step's rendered message, shown most prominently. */
   readonly message: string;

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ParkToken } from '@trigrun/execution-domain';
 
 /**
- * Tokens of resume and approval URLs (SPEC §6, §7): `<execution_id>.<secret>`, the secret 256
+ * Tokens of resume and approval URLs (docs/workflows.md): `<execution_id>.<secret>`, the secret 256
  * random bits in base64url. The execution id lets the public edge find the execution without an
  * index (nothing to lag behind); the secret is what proves the caller holds the link.
  *

@@ -12,7 +12,7 @@ export interface AllowedVariables {
   readonly roots?: readonly string[];
 }
 
-/** The execution variables every job kind may use (SPEC §4). */
+/** The execution variables every job kind may use (docs/jobs.md). */
 export const EXECUTION_VARIABLES: readonly string[] = ['timestamp', 'uuid', 'execution_id'];
 export const REQUEST_JOB_VARIABLES: AllowedVariables = { exact: EXECUTION_VARIABLES };
 export const WORKFLOW_VARIABLES: AllowedVariables = { exact: EXECUTION_VARIABLES, roots: ['context', 'trigger'] };

@@ -1,7 +1,7 @@
 import { childOf, childrenOf, elementAt, type Lookup, NOT_FOUND } from './own-property';
 
 /**
- * A JSONPath subset for reading values out of JSON (SPEC §3 extraction, §5 matching and output
+ * A JSONPath subset for reading values out of JSON (docs/workflows.md extraction, docs/jobs.md matching and output
  * templates). Evaluation is a walk over data: there are no filters, scripts or functions, so
  * nothing a user writes is ever executed.
  *

@@ -6,7 +6,7 @@ import { TemplateError } from './template-error';
 import { exactTemplatePath } from './template-syntax';
 
 export interface RenderOptions {
-  /** A JSON string leaf that is exactly one template takes the value's JSON type (SPEC §4, workflow steps). */
+  /** A JSON string leaf that is exactly one template takes the value's JSON type (workflow steps: docs/workflows.md). */
   readonly preserveTypes?: boolean;
 }
 
@@ -41,7 +41,7 @@ export interface RenderableRequest {
 }
 
 /**
- * Renders a request where SPEC §4 allows: the URL, header values (never names) and the body
+ * Renders a request where templates are allowed (docs/jobs.md): the URL, header values (never names) and the body
  * (a string body as text, a JSON body's string leaves). Other fields are copied. Header values
  * are guarded (see secret-references.ts): a template may not create or change a `secret://`
  * reference, nor put a line break into a header.

@@ -4,7 +4,7 @@ import { TemplateError } from './template-error';
 import { parseTemplate, type TemplatePart } from './template-syntax';
 
 /**
- * Templates never touch `secret://` references (SPEC §4, §9).
+ * Templates never touch `secret://` references (docs/jobs.md, docs/secrets.md).
  *
  * The shell replaces `secret://name` in header values with the secret's value at send time. If
  * rendered text could produce a reference, anyone who controls template data (a webhook caller

@@ -3,7 +3,7 @@ export type TemplateErrorKind = 'unknown_variable' | 'invalid_template' | 'secre
 
 /**
  * A template that cannot be rendered. `variable` names the culprit (the path, or the raw
- * expression for an invalid template) so the failed step can say which one (SPEC §4).
+ * expression for an invalid template) so the failed step can say which one (docs/jobs.md).
  */
 export class TemplateError extends Error {
   readonly code = 'template_error';

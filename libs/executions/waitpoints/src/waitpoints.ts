@@ -23,7 +23,7 @@ export type DecisionOutcome =
   | { readonly kind: 'conflict'; readonly executionId: string; readonly first: ApprovalDecision | null }
   | { readonly kind: 'not_found' };
 
-/** What the review page shows (SPEC §7). */
+/** What the review page shows (docs/workflows.md). */
 export interface ApprovalView {
   readonly executionId: string;
   readonly jobId: string;
@@ -46,7 +46,7 @@ export interface DecisionInput {
 }
 
 /**
- * The public side of parking (SPEC §7): resume calls and approval decisions, verified against the
+ * The public side of parking (docs/workflows.md): resume calls and approval decisions, verified against the
  * token's hash in constant time, applied through the decider like any other command. The append's
  * expected sequence makes two racing calls produce one continuation; the loser reloads and is told
  * the step is already completed. An accepted call is answered only after its event is stored, so

@@ -13,7 +13,7 @@ interface ContextRow {
 }
 
 /**
- * The persisted per-job context store (SPEC §3): one `job_contexts` row per job, its values a
+ * The persisted per-job context store (docs/workflows.md): one `job_contexts` row per job, its values a
  * flat jsonb object of strings. Every write is one `INSERT … ON CONFLICT DO UPDATE` that applies
  * its changes to the row as it stands when the row lock is taken, so concurrent writers (an API
  * PATCH and a step's `extract_to_context`) never lose each other's keys.

@@ -68,7 +68,7 @@ export function jobView(job: Job) {
     kind: job.kind,
     state: job.state,
     schedule: job.schedule,
-    // SPEC §2: a job has `request` or `steps`, by kind; never both.
+    // A job has `request` or `steps`, by kind; never both (docs/jobs.md).
     ...(STEP_KINDS.includes(job.kind) ? { steps: job.steps } : { request: job.request }),
     retry_policy: job.retryPolicy,
     max_concurrent_executions: job.maxConcurrentExecutions,

@@ -2,7 +2,7 @@ import { FORBIDDEN_SEGMENTS, isPlainObject } from '@trigrun/templating';
 import type { Problem } from './job-definition';
 
 /**
- * A job's persisted context store (SPEC §3): string keys to string values, seeded into each new
+ * A job's persisted context store (docs/workflows.md): string keys to string values, seeded into each new
  * execution's `context`. A PATCH is a flat object of changes: a string sets the key, null deletes it.
  */
 export type ContextChanges = Readonly<Record<string, string | null>>;

@@ -161,7 +161,7 @@ export function optionalCallbackUrl(value: unknown, field: string, problems: Pro
   return checkUrl(value, field, problems) ?? null;
 }
 
-/** Step-driven kinds: past started_at + this, an execution fails with `workflow_timeout` (SPEC §2). */
+/** Step-driven kinds: past started_at + this, an execution fails with `workflow_timeout` (docs/workflows.md). */
 export const DEFAULT_WORKFLOW_DURATION_SECONDS = 1800;
 export const MAX_WORKFLOW_DURATION_SECONDS = 7200;
 
@@ -198,7 +198,7 @@ export function snapshotOf(job: {
 }
 
 /**
- * `response_output_template` (SPEC §5): `$.path` leaves read the final response body (a workflow's:
+ * `response_output_template` (docs/jobs.md): `$.path` leaves read the final response body (a workflow's:
  * the last step's output); templates may use the execution variables, and in workflows also
  * `context.*` and `trigger.*`.
  */

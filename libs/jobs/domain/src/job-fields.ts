@@ -43,7 +43,7 @@ export interface JobFields {
 }
 
 export const MAX_CONCURRENT_EXECUTIONS_LIMIT = 1000;
-/** SPEC §2: step-driven jobs run one at a time unless told otherwise; request jobs are unlimited. */
+/** Step-driven jobs run one at a time unless told otherwise; request jobs are unlimited (docs/jobs.md). */
 export const DEFAULT_MAX_CONCURRENT = { request: 0, workflow: 1 } as const;
 
 const REQUEST_KIND_NAMES = REQUEST_KINDS.join(', ');

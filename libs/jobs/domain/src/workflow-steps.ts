@@ -11,7 +11,7 @@ import { FORBIDDEN_SEGMENTS, JsonPathSyntaxError, WORKFLOW_VARIABLES, checkTempl
 import { type Problem, type RequestInput, normalizeRequest, normalizeRetryPolicy } from './job-definition';
 
 /**
- * `steps[]` of a step-driven job (SPEC §3), validated and normalised into the contract's
+ * `steps[]` of a step-driven job (docs/workflows.md), validated and normalised into the contract's
  * StepSpec. Every problem names the step by position (`steps[2].url`), and its message names the
  * step id when the step has a usable one, so a 400 for a long workflow points at the right step.
  * Step templates may use the workflow variables: `context.*`, `trigger.*` and the execution

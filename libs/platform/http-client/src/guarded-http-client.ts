@@ -26,7 +26,7 @@ type HopOutcome =
 
 /**
  * The one way the platform talks to the outside world. Every hop resolves the host itself, checks
- * every resolved address against the outbound policy (SPEC §14), then connects with a lookup pinned
+ * every resolved address against the outbound policy (docs/outbound-requests.md), then connects with a lookup pinned
  * to exactly those addresses, so a DNS answer that changes between check and connect (rebinding)
  * cannot steer the socket elsewhere.
  *

@@ -1,5 +1,5 @@
 /**
- * An error the API answers with on purpose, in the envelope of SPEC conventions:
+ * An error the API answers with on purpose, in the envelope of docs/api-conventions.md:
  *   {"error": {"code": "<snake_case>", "message": "...", "details": {...} | null}}
  */
 export type ErrorCode =

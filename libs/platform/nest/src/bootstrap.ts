@@ -20,7 +20,7 @@ export interface ServiceOptions {
     readonly TRIGRUN_LOG_LEVEL: Level;
     readonly TRIGRUN_PRETTY_LOGS: boolean;
   };
-  /** Largest request body accepted, in bytes (SPEC: webhook bodies up to 1 MiB). */
+  /** Largest request body accepted, in bytes (README.md, "The API": bodies up to 1 MiB). */
   readonly bodyLimit?: number;
   readonly configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** Workspace secrets (SPEC §9): only AES-256-GCM ciphertext and the version of the key that sealed it. */
+/** Workspace secrets (docs/secrets.md): only AES-256-GCM ciphertext and the version of the key that sealed it. */
 export class Migration0003Secrets extends Migration {
   override up(): void {
     this.addSql(`

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * The per-job context store of workflows (SPEC §3): one row per job holding a flat object of
+ * The per-job context store of workflows (docs/workflows.md): one row per job holding a flat object of
  * string values; the row goes with its job (and the job with its workspace).
  */
 export class Migration0005JobContext extends Migration {

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Read model: step executions and waiting state of workflow executions (SPEC §7, §8).
+ * Read model: step executions and waiting state of workflow executions (docs/workflows.md, docs/executions.md).
  *
  * `waiting_payload` goes: its URLs carry the parking token, which must never be stored in clear.
  * The row keeps what is needed to build them at read time instead — the token sealed under the
