@@ -1,9 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ACCOUNT_ENTITIES, ACCOUNTS_CONFIG, AccountsService, AuthGuard } from '@trigrun/accounts';
-import { ExecutionStore } from '@trigrun/execution-store';
+import { ExecutionStore, requestPathExecutionStore } from '@trigrun/execution-store';
 import { JOB_ENTITIES, JobOutbox, JobOutboxRelay, JobsService } from '@trigrun/jobs';
-import { jetStreamManagerWithin, jetStreamWithin, type Messaging } from '@trigrun/messaging';
+import type { Messaging } from '@trigrun/messaging';
 import { MESSAGING, PlatformModule, REDIS } from '@trigrun/nest';
 import { RateLimits } from '@trigrun/rate-limits';
 import type { RedisClient } from '@trigrun/redis';
@@ -41,8 +41,7 @@ export class AppModule {
         {
           provide: ExecutionStore,
           inject: [MESSAGING],
-          // Requests wait at most REQUEST_PATH_TIMEOUT_MS for a publish (docs/failure-behaviour.md).
-          useFactory: async (messaging: Messaging) => new ExecutionStore(jetStreamWithin(messaging), await jetStreamManagerWithin(messaging), config.TRIGRUN_NAMESPACE),
+          useFactory: (messaging: Messaging) => requestPathExecutionStore(messaging, config.TRIGRUN_NAMESPACE),
         },
         executionQueriesProvider(config),
         JobsService,

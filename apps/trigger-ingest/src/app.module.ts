@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ExecutionStore } from '@trigrun/execution-store';
+import { requestPathExecutionStore } from '@trigrun/execution-store';
 import { Waitpoints } from '@trigrun/execution-waitpoints';
-import { jetStreamManagerWithin, jetStreamWithin, type Messaging } from '@trigrun/messaging';
+import type { Messaging } from '@trigrun/messaging';
 import { MESSAGING, PlatformModule } from '@trigrun/nest';
 import { ApprovalsController } from './approvals.controller';
 import type { ServiceConfig } from './config';
@@ -29,9 +29,7 @@ export class AppModule {
         {
           provide: Waitpoints,
           inject: [MESSAGING],
-          // A resume or decision waits at most REQUEST_PATH_TIMEOUT_MS per JetStream call, then answers 503 (docs/failure-behaviour.md).
-          useFactory: async (messaging: Messaging) =>
-            new Waitpoints(new ExecutionStore(jetStreamWithin(messaging), await jetStreamManagerWithin(messaging), config.TRIGRUN_NAMESPACE), () => new Date()),
+          useFactory: async (messaging: Messaging) => new Waitpoints(await requestPathExecutionStore(messaging, config.TRIGRUN_NAMESPACE), () => new Date()),
         },
       ],
     };

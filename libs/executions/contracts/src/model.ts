@@ -78,6 +78,12 @@ export interface JobSnapshot {
   readonly max_workflow_duration_seconds?: number;
 }
 
+/**
+ * `max_workflow_duration_seconds` when a job does not say (docs/workflows.md): applied to the job
+ * when it is defined, and by the decider to a snapshot that lacks it. One value for both.
+ */
+export const DEFAULT_WORKFLOW_DURATION_SECONDS = 1800;
+
 export const isStepDriven = (job: Pick<JobSnapshot, 'steps'>): job is JobSnapshot & { steps: readonly StepSpec[] } => Array.isArray(job.steps);
 
 export type WaitingReason = 'webhook' | 'approval';

@@ -1,4 +1,5 @@
 import {
+  DEFAULT_WORKFLOW_DURATION_SECONDS,
   type ApprovalDecision,
   type AttemptRecord,
   type ExecutionError,
@@ -42,7 +43,6 @@ import { assertNever, attemptError, backoffMs, shouldRetry } from './retry';
  * request job stays what docs/events.md describes while there is one attempt path.
  */
 
-export const DEFAULT_WORKFLOW_DURATION_SECONDS = 1800;
 /**
  * Response bodies kept in the AttemptRecorded event (and read again by `settle`), in characters of
  * the text or of its JSON: larger ones keep a preview only (extraction at the time still reads all).

@@ -19,7 +19,7 @@ import {
   initialState,
   isIgnore,
 } from '@trigrun/execution-domain';
-import { ConcurrencyConflict, JetStreamEventStore } from '@trigrun/messaging';
+import { ConcurrencyConflict, JetStreamEventStore, type Messaging, jetStreamManagerWithin, jetStreamWithin } from '@trigrun/messaging';
 import { newId } from '@trigrun/util';
 
 export interface LoadedExecution {
@@ -170,3 +170,13 @@ export class ExecutionStore {
 }
 
 export const newExecutionUuid = (): string => randomUUID();
+
+/**
+ * The store as a request path opens it (the api-gateway's run-now and replay, trigger-ingest's
+ * resume links and decisions): every JetStream call gives up within REQUEST_PATH_TIMEOUT_MS and
+ * the request answers 503 rather than wait (docs/failure-behaviour.md). Consumers and loops,
+ * which retry by redelivery, use the connection's own bound: `new ExecutionStore(js, jsm, ns)`.
+ */
+export async function requestPathExecutionStore(messaging: Messaging, namespace: string): Promise<ExecutionStore> {
+  return new ExecutionStore(jetStreamWithin(messaging), await jetStreamManagerWithin(messaging), namespace);
+}

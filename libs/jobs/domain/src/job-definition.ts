@@ -1,6 +1,7 @@
 import { type ResponseMatcher, normalizeMatcher, normalizeOutputTemplate } from '@trigrun/response-matching';
 import { type AllowedVariables, REQUEST_JOB_VARIABLES, checkRequestTemplates } from '@trigrun/templating';
 import {
+  DEFAULT_WORKFLOW_DURATION_SECONDS,
   HTTP_METHODS,
   type HttpMethod,
   type JobKind,
@@ -161,8 +162,8 @@ export function optionalCallbackUrl(value: unknown, field: string, problems: Pro
   return checkUrl(value, field, problems) ?? null;
 }
 
-/** Step-driven kinds: past started_at + this, an execution fails with `workflow_timeout` (docs/workflows.md). */
-export const DEFAULT_WORKFLOW_DURATION_SECONDS = 1800;
+/** Step-driven kinds: the default (one value for the jobs and the decider) lives in the contracts. */
+export { DEFAULT_WORKFLOW_DURATION_SECONDS };
 export const MAX_WORKFLOW_DURATION_SECONDS = 7200;
 
 /**
