@@ -88,6 +88,11 @@ export class EngineConsumer {
       help: 'Deliveries of a message this replica already held (buffered or in flight), not started a second time.',
       value: () => admission()?.duplicates ?? 0,
     });
+    metrics.register({
+      name: 'trigrun_engine_out_of_order_starts',
+      help: "Messages started ahead of an older message of their workspace that was handed back, because the step-runner's buffer was full (work before order, docs/fairness.md).",
+      value: () => admission()?.outOfOrderStarts ?? 0,
+    });
   }
 
   @EventPattern(CONSUMERS.stepRunnerEngine)

@@ -44,6 +44,8 @@ export interface AdmissionStats {
   readonly handedBack: number;
   /** Deliveries of a message already buffered or in flight here, not started again. */
   readonly duplicates: number;
+  /** Messages started ahead of an older one of their key that was handed back, because the buffer was full (fair-admission.ts). */
+  readonly outOfOrderStarts: number;
 }
 
 interface Admitted {
@@ -154,7 +156,7 @@ export class ConsumerRunner {
   /** What fair admission holds right now; undefined without `fairness`. */
   get admissionStats(): AdmissionStats | undefined {
     if (!this.admission) return undefined;
-    return { inFlight: this.admission.inFlight, buffered: this.admission.buffered, bufferedBytes: this.admission.bufferedBytes, handedBack: this.handedBack, duplicates: this.duplicates };
+    return { inFlight: this.admission.inFlight, buffered: this.admission.buffered, bufferedBytes: this.admission.bufferedBytes, handedBack: this.handedBack, duplicates: this.duplicates, outOfOrderStarts: this.admission.outOfOrderStarts };
   }
 
   private heartbeatMs(): number {
