@@ -89,6 +89,12 @@ export class ExecutionStore {
     return { state: events.reduce(evolve, initialState()), events, lastSeq: slice.lastSeq, position: events.length };
   }
 
+  /** The first `count` events of an execution (its ExecutionQueued, then what followed), read without a consumer. */
+  async opening(executionId: string, count: number): Promise<ExecutionEvent[]> {
+    const records = await this.store.opening(this.subjects.forExecution(executionId), count);
+    return records.map((r) => decodeEvent(r.data));
+  }
+
   /**
    * Decides `command` against the latest state and appends the result. `command` is a function
    * so that it is rebuilt from fresh state after a conflict.

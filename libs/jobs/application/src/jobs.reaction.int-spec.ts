@@ -257,7 +257,7 @@ describe('JobsReaction (real PostgreSQL and NATS)', () => {
     const jobId = await seedJob('one_time', 'active');
     const T0 = '2026-03-15T17:00:00.000Z';
     const msgs = await append(run(jobId, { kind: 'one_time', trigger: 'schedule', queuedAt: T0 }));
-    const unreachable = new JobsReaction(db.orm, { load: () => Promise.reject(new Error('the event store is unreachable')) });
+    const unreachable = new JobsReaction(db.orm, { opening: () => Promise.reject(new Error('the event store is unreachable')) });
     await expect(unreachable.handleBatch(msgs.map((msg) => ({ msg, deliveryCount: 1 })))).rejects.toThrow('unreachable');
     expect(await writesOf(jobId)).toBe(0);
     expect(await deliver(msgs)).toEqual(msgs.map(() => ACK));

@@ -11,9 +11,9 @@ export interface ReactionDelivery {
   readonly deliveryCount: number;
 }
 
-/** Reads an execution's history from the event store (ExecutionStore fits). */
+/** Reads how an execution began from the event store (ExecutionStore fits): its first `count` events. */
 export interface ExecutionHistory {
-  load(executionId: string): Promise<{ readonly events: readonly ExecutionEvent[] }>;
+  opening(executionId: string, count: number): Promise<readonly ExecutionEvent[]>;
 }
 
 export interface JobsReactionOptions {
@@ -39,8 +39,9 @@ interface Item {
  *   no `next_run_at`. One-shot: one_time, scheduled, and a workflow on `schedule.run_at`.
  *
  * The trigger is not on the terminal event, so for an active one-shot job (a handful of rows,
- * each ending once) the execution's history is read from the event store; that history also
- * gives the start, recorded with the completion so a completed job always shows its run.
+ * each ending once) the opening of the execution's history is read from the event store (its
+ * first two events, by direct get); it also gives the start, recorded with the completion so a
+ * completed job always shows its run.
  *
  * Every write is conditional and monotonic (`greatest`, `where state = 'active'`), so a
  * redelivered event, a restart mid-batch, or two replicas given the same job's events change
@@ -104,7 +105,8 @@ export class JobsReaction {
         const { event } = item;
         if (event.type === 'ExecutionStarted') return { item, start: { jobId: event.job_id, at: event.occurred_at } };
         if (!oneShots.has(event.job_id)) return { item };
-        const { events } = await this.history.load(event.execution_id);
+        // ExecutionQueued (the trigger) and ExecutionStarted (the start) open every history.
+        const events = await this.history.opening(event.execution_id, 2);
         const queued = events.find((e) => e.type === 'ExecutionQueued');
         // No ExecutionQueued: the history has aged out of the stream (TRIGRUN_EVENT_RETENTION_DAYS)
         // and the trigger is unknown. Only a job's own run completes it, so nothing is done.

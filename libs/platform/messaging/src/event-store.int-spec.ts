@@ -37,6 +37,20 @@ describe('JetStreamEventStore (real NATS)', () => {
     expect(slice.records.map((r) => dec(r.data))).toEqual(['one', 'two', 'three']);
   });
 
+  it("reads a history's opening by direct get: its first records in order, past other subjects' messages", async () => {
+    const subject = `${ns}.agg.opening`;
+    expect(await store.opening(subject, 2)).toEqual([]);
+    await store.append(`${ns}.agg.before`, enc('noise'), { msgId: 'p:0', expectedLastSeq: 0 });
+    const s1 = await store.append(subject, enc('one'), { msgId: 'p:1', expectedLastSeq: 0 });
+    await store.append(`${ns}.agg.between`, enc('noise'), { msgId: 'q:1', expectedLastSeq: 0 });
+    expect((await store.opening(subject, 2)).map((r) => dec(r.data))).toEqual(['one']);
+    const s2 = await store.append(subject, enc('two'), { msgId: 'p:2', expectedLastSeq: s1 });
+    await store.append(subject, enc('three'), { msgId: 'p:3', expectedLastSeq: s2 });
+    const opening = await store.opening(subject, 2);
+    expect(opening.map((r) => dec(r.data))).toEqual(['one', 'two']);
+    expect(opening.map((r) => r.seq)).toEqual([s1, s2]);
+  });
+
   it('lets only one of two writers extend the same history', async () => {
     const subject = `${ns}.agg.b`;
     const s1 = await store.append(subject, enc('start'), { msgId: 'b:1', expectedLastSeq: 0 });

@@ -105,6 +105,24 @@ export class JetStreamEventStore {
     return { records, lastSeq: last };
   }
 
+  /**
+   * The first `count` records of a subject, one direct get each: the opening of a history
+   * without the ephemeral consumer `read` creates (a consumer is a server-side object: creating
+   * and deleting one per call costs far more than two gets). For readers that need only how an
+   * execution began.
+   */
+  async opening(subject: string, count: number): Promise<StoredRecord[]> {
+    const records: StoredRecord[] = [];
+    let seq = 1;
+    while (records.length < count) {
+      const m = await this.jsm.direct.getMessage(this.stream, { next_by_subj: subject, seq });
+      if (!m) break;
+      records.push({ seq: m.seq, data: m.data });
+      seq = m.seq + 1;
+    }
+    return records;
+  }
+
   async lastSeq(subject: string): Promise<number> {
     try {
       const m = await this.jsm.streams.getMessage(this.stream, { last_by_subj: subject });
