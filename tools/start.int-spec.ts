@@ -228,6 +228,8 @@ describe('infrastructure the launcher started itself', () => {
       const pid = pidByCommandLine(`nats-server\0-c\0${natsConf}\0`);
       return pid !== undefined && pid !== nats ? pid : undefined;
     });
+    // The process shows in /proc a moment before the launcher's line about it: wait for the line.
+    await until('the launcher logs the restart', () => output.includes(`nats-server restarted (pid ${restarted})`));
     expect(output).toContain(`nats-server restarted (pid ${restarted})`);
     // The services were not restarted: they reconnect to the restarted server.
     expect(output).not.toMatch(/(api-gateway|scheduler|trigger-ingest|step-runner|notifier) \(pid \d+\) (killed|exit)/);
