@@ -1,3 +1,5 @@
+import { DomainError, type FieldProblem } from '@trigrun/util';
+
 /**
  * An error the API answers with on purpose, in the envelope of docs/api-conventions.md:
  *   {"error": {"code": "<snake_case>", "message": "...", "details": {...} | null}}
@@ -29,10 +31,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   unavailable: 503,
 };
 
-export interface FieldProblem {
-  readonly field: string;
-  readonly message: string;
-}
+export type { FieldProblem };
 
 export class ApiError extends Error {
   constructor(
@@ -54,29 +53,38 @@ export class ApiError extends Error {
     return { error: { code: this.code, message: this.message, details: this.details } };
   }
 
+  /**
+   * The envelope of an application service's refusal: same code, message and details; the status
+   * and `Retry-After` are the edge's. The factories below build theirs this way, so a refusal reads
+   * the same whichever side raised it (the summary of a validation, for one, is DomainError's).
+   */
+  static from(error: DomainError): ApiError {
+    const headers: Record<string, string> = error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {};
+    return new ApiError(error.code, error.message, error.details ? { ...error.details } : null, headers);
+  }
+
   static validation(fields: FieldProblem[], message?: string): ApiError {
-    const summary = message ?? `Invalid request: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}`;
-    return new ApiError('validation_failed', summary, { fields });
+    return ApiError.from(DomainError.validation(fields, message));
   }
 
   static notFound(what: string): ApiError {
-    return new ApiError('not_found', `${what} not found`);
+    return ApiError.from(DomainError.notFound(what));
   }
 
-  static forbidden(message = 'Your role does not allow this'): ApiError {
-    return new ApiError('forbidden', message);
+  static forbidden(message?: string): ApiError {
+    return ApiError.from(DomainError.forbidden(message));
   }
 
-  static unauthorized(message = 'Missing or invalid credentials'): ApiError {
-    return new ApiError('unauthorized', message);
+  static unauthorized(message?: string): ApiError {
+    return ApiError.from(DomainError.unauthorized(message));
   }
 
   /** A dependency did not answer; nothing the client sent is wrong, and the same request may be repeated after `retryAfterSeconds`. */
   static unavailable(message: string, retryAfterSeconds: number, details: Record<string, unknown> | null = null): ApiError {
-    return new ApiError('unavailable', message, details, { 'retry-after': String(retryAfterSeconds) });
+    return ApiError.from(DomainError.unavailable(message, retryAfterSeconds, details));
   }
 
   static conflict(message: string, details: Record<string, unknown> | null = null): ApiError {
-    return new ApiError('conflict', message, details);
+    return ApiError.from(DomainError.conflict(message, details));
   }
 }

@@ -31,7 +31,7 @@ const FASTIFY_REFUSALS: Record<string, () => ApiError> = {
 export function toApiError(exception: unknown): ApiError {
   if (exception instanceof ApiError) return exception;
   // An application service's refusal: its stable code, mapped to the status here at the edge.
-  if (exception instanceof DomainError) return fromDomainError(exception);
+  if (exception instanceof DomainError) return ApiError.from(exception);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     if (status === 503) return ApiError.unavailable('The service is unavailable; try again shortly', OUTAGE_RETRY_AFTER_SECONDS);
@@ -56,12 +56,6 @@ export function toApiError(exception: unknown): ApiError {
   const outage = dependencyOutage(exception);
   if (outage) return unavailableFor(outage);
   return new ApiError('internal', 'Internal server error');
-}
-
-/** The envelope of a DomainError: same code, message and details; the status and Retry-After are the edge's. */
-export function fromDomainError(error: DomainError): ApiError {
-  const headers: Record<string, string> = error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {};
-  return new ApiError(error.code, error.message, error.details ? { ...error.details } : null, headers);
 }
 
 /** The answer to a request that met a dependency outage: never a 500, since nothing the client sent is wrong. */
