@@ -1,6 +1,7 @@
 import { Controller, Logger, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { PgPositionStore } from '@trigrun/database';
 import { CONSUMERS } from '@trigrun/execution-contracts';
 import { ExecutionStore, executionConsumerOptions, topologyOf } from '@trigrun/execution-store';
 import { JobsReaction, declareJobsTopology } from '@trigrun/jobs';
@@ -26,9 +27,12 @@ export class JobsReactionConsumer {
     transport: JetStreamTransport,
   ) {
     transport.defineConsumer({
-      // One batch at a time: a batch is one transaction over the jobs it touches.
       ...executionConsumerOptions(config, CONSUMERS.schedulerJobs, 1),
-      batchSize: 256,
+      batchSize: 512,
+      // Every event of every execution, of which it acts on the starts and a few ends: read with a
+      // position of its own (no ack per message), in batches that wait up to 200 ms, which nobody
+      // waits on. One replica reads at a time.
+      positioned: { store: new PgPositionStore(orm), maxWaitMs: 200 },
       prepare: () => declareJobsTopology(messaging.jsm, topologyOf(config)),
     });
     this.reaction = new JobsReaction(orm, new ExecutionStore(messaging.js, messaging.jsm, config.TRIGRUN_NAMESPACE), {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
+import { PgPositionStore } from '@trigrun/database';
 import { createScratchDatabase, type ScratchDatabase } from '@trigrun/database/testing';
 import {
   CONSUMERS,
@@ -11,14 +12,14 @@ import {
   executionSubjects,
 } from '@trigrun/execution-contracts';
 import { ExecutionStore } from '@trigrun/execution-store';
-import { ConsumerRunner, type Disposition, closeMessaging, connectMessaging, nakAfter, type Messaging } from '@trigrun/messaging';
+import { type Disposition, PositionedConsumerRunner, closeMessaging, connectMessaging, nakAfter, type Messaging } from '@trigrun/messaging';
 import { ulid } from '@trigrun/util';
 import { JOB_ENTITIES } from './index';
 import { JobsReaction } from './jobs.reaction';
 import { declareJobsTopology } from './jobs.topology';
 
 /**
- * The jobs reaction against the real PostgreSQL and NATS: its own durable consumer on the
+ * The jobs reaction against the real PostgreSQL and NATS: its own positioned consumer on the
  * executions stream, the histories it reads from the event store, redelivery and races.
  */
 const NATS_URL = process.env.TRIGRUN_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -133,32 +134,31 @@ describe('JobsReaction (real PostgreSQL and NATS)', () => {
 
   const deliver = (msgs: readonly JsMsg[]) => reaction.handleBatch(msgs.map((msg) => ({ msg, deliveryCount: 1 })));
 
-  it('completes a one_time job exactly once on its own durable consumer, also when its end is delivered twice', async () => {
+  it('completes a one_time job exactly once through its own positioned consumer, also when its end is delivered twice', async () => {
     const jobId = await seedJob('one_time', 'active');
     const T0 = '2026-03-15T12:00:00.000Z';
     const history = run(jobId, { kind: 'one_time', trigger: 'schedule', queuedAt: T0 });
     const end = history[3];
-    // The end is handled, then handed back once: the server delivers it a second time.
+    // The batch holding the end is handled, then asked for again once: the consumer reads it a second time.
     const seen = new Map<number, number>();
-    const runner = new ConsumerRunner({
+    const runner = new PositionedConsumerRunner({
       js: messaging.js,
+      jsm: messaging.jsm,
       stream: subjects.stream,
-      durable: CONSUMERS.schedulerJobs,
-      concurrency: 1,
-      ackWaitMs: 30_000,
-      logger: { error: () => undefined, warn: () => undefined },
-      handler: (msg, ctx) => reaction.handle(msg, ctx.deliveryCount),
-      batch: {
-        maxBatch: 16,
-        handler: async (deliveries) => {
-          const dispositions = await reaction.handleBatch(deliveries);
-          return deliveries.map(({ msg }, i) => {
-            const isEnd = msg.headers?.get(EVENT_TYPE_HEADER) === end.type && (JSON.parse(new TextDecoder().decode(msg.data)) as ExecutionEvent).job_id === jobId;
-            const count = (seen.get(msg.seq) ?? 0) + 1;
-            seen.set(msg.seq, count);
-            return isEnd && count === 1 ? nakAfter(0) : dispositions[i];
-          });
-        },
+      name: CONSUMERS.schedulerJobs,
+      store: new PgPositionStore(db.orm),
+      maxBatch: 16,
+      maxWaitMs: 20,
+      retryDelayMs: { min: 50, max: 200 },
+      logger: { error: () => undefined, warn: () => undefined, log: () => undefined },
+      handler: async (deliveries) => {
+        const dispositions = await reaction.handleBatch(deliveries);
+        return deliveries.map(({ msg }, i) => {
+          const isEnd = msg.headers?.get(EVENT_TYPE_HEADER) === end.type && (JSON.parse(new TextDecoder().decode(msg.data)) as ExecutionEvent).job_id === jobId;
+          const count = (seen.get(msg.seq) ?? 0) + 1;
+          seen.set(msg.seq, count);
+          return isEnd && count === 1 ? nakAfter(0) : dispositions[i];
+        });
       },
     });
     await runner.start();

@@ -1,16 +1,19 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { CONSUMERS } from '@trigrun/execution-contracts';
-import { type TopologyOptions, declareExecutionConsumer } from '@trigrun/execution-store';
+import { CONSUMERS, executionSubjects } from '@trigrun/execution-contracts';
+import { type TopologyOptions, declareExecutionStreams } from '@trigrun/execution-store';
+import { removeConsumer } from '@trigrun/messaging';
 
 /**
- * The jobs reaction's durable consumer on the executions stream (see JobsReaction), declared in
- * code with the streams it reads. Idempotent: `npm run migrate` runs it, and the scheduler, which
- * hosts the reaction, runs it again at boot.
+ * What the jobs reaction needs of the broker: the executions stream. It reads with a position of
+ * its own (consumer_positions, row `scheduler-jobs`), not a JetStream durable, so the durable an
+ * earlier version read with is removed. Idempotent: `npm run migrate` runs it, and the scheduler,
+ * which hosts the reaction, runs it again at boot.
  *
- * A consumer created on a stream that already holds events starts from its first event: the
- * reaction's writes are idempotent, so reading old runs again is harmless, and an end that came
- * while no reaction ran (an upgrade from the read model's rule) is not missed.
+ * A reaction without a recorded position starts from the stream's first event: its writes are
+ * idempotent, so reading old runs again is harmless, and an end that came while no reaction ran
+ * (an upgrade from an earlier version) is not missed.
  */
 export async function declareJobsTopology(jsm: JetStreamManager, opts: TopologyOptions): Promise<void> {
-  await declareExecutionConsumer(jsm, opts, CONSUMERS.schedulerJobs, 4096);
+  await declareExecutionStreams(jsm, opts);
+  await removeConsumer(jsm, executionSubjects(opts.namespace).stream, CONSUMERS.schedulerJobs);
 }

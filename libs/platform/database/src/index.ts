@@ -1,2 +1,3 @@
 export * from './orm';
 export * from './errors';
+export * from './position-store';

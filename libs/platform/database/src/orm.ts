@@ -12,6 +12,7 @@ import { Migration0008ArmedRuns } from './migrations/0008-armed-runs';
 import { Migration0009SlotQueueSequence } from './migrations/0009-slot-queue-sequence';
 import { Migration0010ProjectionError } from './migrations/0010-projection-error';
 import { Migration0011JobOutbox } from './migrations/0011-job-outbox';
+import { Migration0012ConsumerPositions } from './migrations/0012-consumer-positions';
 import { answersWithin } from '@trigrun/util';
 
 /** Every migration, in order. Listed explicitly: globs do not survive a build. */
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   { name: '0009-slot-queue-sequence', class: Migration0009SlotQueueSequence },
   { name: '0010-projection-error', class: Migration0010ProjectionError },
   { name: '0011-job-outbox', class: Migration0011JobOutbox },
+  { name: '0012-consumer-positions', class: Migration0012ConsumerPositions },
 ];
 
 export interface OrmOptions {

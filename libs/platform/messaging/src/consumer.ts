@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/nats-core';
+import { recordDeadLetter } from './dead-letters';
 import { type AdmissionLimits, FairAdmission } from './fair-admission';
 
 /** What a handler wants done with its message. */
@@ -332,26 +332,13 @@ export class ConsumerRunner {
         msg.nak(disposition.delayMs);
         break;
       case 'term':
-        await this.recordDeadLetter(msg, disposition.reason);
+        if (this.opts.deadLetterSubject) await recordDeadLetter(this.opts.js, this.opts.deadLetterSubject, this.opts.durable, msg, disposition.reason);
         this.opts.logger.warn('message terminated', { durable: this.opts.durable, seq: msg.seq, reason: disposition.reason });
         // A plain +TERM: nats-server 2.9 takes only that exact token and ignores `+TERM <reason>`,
         // so a terminated message came back after every ack_wait. The reason is in the dead letter.
         msg.term();
         break;
     }
-  }
-
-  /** Throws when the record cannot be written: the message is then redelivered, never silently lost. */
-  private async recordDeadLetter(msg: JsMsg, reason: string): Promise<void> {
-    if (!this.opts.deadLetterSubject) return;
-    const h = natsHeaders();
-    h.set('Trigrun-Dead-Letter-Reason', reason.slice(0, 1000));
-    h.set('Trigrun-Original-Subject', msg.subject);
-    h.set('Trigrun-Original-Sequence', String(msg.seq));
-    await this.opts.js.publish(this.opts.deadLetterSubject, msg.data, {
-      headers: h,
-      msgID: `${this.opts.durable}:${msg.info.stream}:${msg.seq}`,
-    });
   }
 
   async stop(graceMs: number): Promise<void> {

@@ -74,3 +74,13 @@ export async function ensureConsumer(jsm: JetStreamManager, def: ConsumerDefinit
     throw error;
   }
 }
+
+/** Deletes a durable consumer that is no longer read (a consumer that moved to a position of its own); none is fine. */
+export async function removeConsumer(jsm: JetStreamManager, stream: string, durable: string): Promise<void> {
+  try {
+    await jsm.consumers.delete(stream, durable);
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound) return;
+    throw error;
+  }
+}

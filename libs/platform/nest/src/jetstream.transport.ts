@@ -1,7 +1,16 @@
 import { type ArgumentsHost, type BeforeApplicationShutdown, Catch, type ExceptionFilter, Inject, Injectable, Logger } from '@nestjs/common';
 import { BaseRpcContext, type CustomTransportStrategy, type MessageHandler as NestMessageHandler, RpcException, Server } from '@nestjs/microservices';
 import type { JsMsg } from '@nats-io/jetstream';
-import { type AdmissionStats, ConsumerRunner, type Disposition, type FairnessOptions, type MessageContext, type Messaging } from '@trigrun/messaging';
+import {
+  type AdmissionStats,
+  ConsumerRunner,
+  type Disposition,
+  type FairnessOptions,
+  type MessageContext,
+  type Messaging,
+  PositionedConsumerRunner,
+  type PositionStore,
+} from '@trigrun/messaging';
 import { type Observable, isObservable, lastValueFrom, throwError } from 'rxjs';
 import { MESSAGING } from './infrastructure';
 
@@ -20,6 +29,12 @@ export interface JetStreamConsumerOptions {
   readonly batchSize?: number;
   /** Share the slots out fairly by a key of each message (see ConsumerRunner). */
   readonly fairness?: FairnessOptions;
+  /**
+   * Read with a position of its own instead of a durable with acks (PositionedConsumerRunner):
+   * for a consumer of every event that acts on few (batch mode only; `durable` names its row in
+   * the store). `maxWaitMs` is how long a batch waits for more.
+   */
+  readonly positioned?: { readonly store: PositionStore; readonly maxWaitMs: number; readonly leaseMs?: number };
   /**
    * Declares the streams and durables the consumer needs. Runs before it starts, and again when
    * its subscription ended under it (the durable deleted, a broker that lost its state).
@@ -129,7 +144,7 @@ const thrownDisposition = (error: unknown): Disposition | undefined => {
 @Injectable()
 export class JetStreamTransport extends Server implements CustomTransportStrategy, BeforeApplicationShutdown {
   private readonly definitions = new Map<string, JetStreamConsumerOptions>();
-  private readonly runners = new Map<string, { runner: ConsumerRunner; logger: Logger; options: JetStreamConsumerOptions }>();
+  private readonly runners = new Map<string, { runner: ConsumerRunner | PositionedConsumerRunner; logger: Logger; options: JetStreamConsumerOptions }>();
   private closing?: Promise<void>;
 
   constructor(@Inject(MESSAGING) private readonly messaging: Messaging) {
@@ -150,7 +165,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
 
   /** What fair admission holds for a consumer defined with `fairness` (undefined before it starts), for metrics. */
   admissionStats(durable: string): AdmissionStats | undefined {
-    return this.runners.get(durable)?.runner.admissionStats;
+    const runner = this.runners.get(durable)?.runner;
+    return runner instanceof ConsumerRunner ? runner.admissionStats : undefined;
   }
 
   listen(callback: (error?: unknown) => void): void {
@@ -181,6 +197,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     const logger = new Logger(options.durable);
     await options.prepare?.();
     const { durable } = options;
+    if (options.positioned) return this.startPositioned(options, options.positioned, handler, logger);
     const runner = new ConsumerRunner({
       js: this.messaging.js,
       stream: options.stream,
@@ -205,6 +222,36 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     await runner.start();
     this.runners.set(durable, { runner, logger, options });
     logger.log(`consuming ${options.stream} as ${durable}`);
+  }
+
+  private async startPositioned(
+    options: JetStreamConsumerOptions,
+    positioned: NonNullable<JetStreamConsumerOptions['positioned']>,
+    handler: NestMessageHandler,
+    logger: Logger,
+  ): Promise<void> {
+    const { durable } = options;
+    if (!options.batchSize) throw new Error(`the positioned consumer ${durable} needs batchSize`);
+    const runner = new PositionedConsumerRunner({
+      js: this.messaging.js,
+      jsm: this.messaging.jsm,
+      stream: options.stream,
+      name: durable,
+      store: positioned.store,
+      maxBatch: options.batchSize,
+      maxWaitMs: positioned.maxWaitMs,
+      leaseMs: positioned.leaseMs,
+      handler: (deliveries) => this.invoke(handler, deliveries, new JetStreamBatchContext(durable, deliveries)).then((result) => expectDispositions(durable, result, deliveries.length)),
+      deadLetterSubject: options.deadLetterSubject,
+      logger: {
+        error: (message, meta) => logger.error(message, meta),
+        warn: (message, meta) => logger.warn(message, meta),
+        log: (message, meta) => logger.log(message, meta),
+      },
+    });
+    await runner.start();
+    this.runners.set(durable, { runner, logger, options });
+    logger.log(`consuming ${options.stream} as ${durable} (positioned)`);
   }
 
   /**
@@ -232,6 +279,11 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   close(): Promise<void> {
     this.closing ??= Promise.all(
       [...this.runners.values()].map(async ({ runner, logger, options }) => {
+        if (runner instanceof PositionedConsumerRunner) {
+          await runner.stop(options.shutdownGraceMs);
+          logger.log(`stopped at position ${runner.recorded}`);
+          return;
+        }
         const busy = runner.busy;
         await runner.stop(options.shutdownGraceMs);
         logger.log(`stopped (${busy} message(s) were in flight)`);
