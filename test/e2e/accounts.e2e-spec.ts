@@ -292,6 +292,8 @@ describe('workspace isolation (docs/authentication.md)', () => {
       const job = await createJobOk(a, { name: 'private to A', request: { url: `${target.url}/a` } });
       const executionId = await firstExecutionId(a.token, job.id);
       await waitForExecution(a.token, executionId);
+      // The jobs reaction completes the job moments after its run ended (README, "How it fits together").
+      await eventually(async () => (await api('GET', `/v1/jobs/${job.id}`, { token: a.token })).body.state === 'completed');
       const bJob = await createJobOk(b, { name: 'B', state: 'draft', request: { url: `${target.url}/b` } });
 
       const t = b.token;
