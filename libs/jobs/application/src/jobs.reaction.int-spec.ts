@@ -253,12 +253,25 @@ describe('JobsReaction (real PostgreSQL and NATS)', () => {
     expect((await jobRow(jobId)).last_run_at).toEqual(new Date(at(T0, 50)));
   });
 
+  it('reads no history for the end of a run whose ExecutionQueued and ExecutionStarted it saw go by', async () => {
+    const jobId = await seedJob('one_time', 'active');
+    const T0 = '2026-03-15T16:30:00.000Z';
+    const msgs = await append(run(jobId, { kind: 'one_time', trigger: 'schedule', queuedAt: T0 }));
+    const reads: string[] = [];
+    const sighted = new JobsReaction(db.orm, { opening: (id) => (reads.push(id), Promise.reject(new Error('the event store is unreachable'))) });
+    expect(await sighted.handleBatch(msgs.slice(0, 2).map((msg) => ({ msg, deliveryCount: 1 })))).toEqual([ACK, ACK]);
+    expect(await sighted.handleBatch(msgs.slice(2).map((msg) => ({ msg, deliveryCount: 1 })))).toEqual(msgs.slice(2).map(() => ACK));
+    expect(reads).toEqual([]);
+    expect(await jobRow(jobId)).toMatchObject({ state: 'completed', last_run_at: new Date(at(T0, 50)), updated_at: new Date(at(T0, 900)) });
+  });
+
   it('writes nothing for a batch that fails, and applies it whole when it comes again', async () => {
     const jobId = await seedJob('one_time', 'active');
     const T0 = '2026-03-15T17:00:00.000Z';
     const msgs = await append(run(jobId, { kind: 'one_time', trigger: 'schedule', queuedAt: T0 }));
     const unreachable = new JobsReaction(db.orm, { opening: () => Promise.reject(new Error('the event store is unreachable')) });
-    await expect(unreachable.handleBatch(msgs.map((msg) => ({ msg, deliveryCount: 1 })))).rejects.toThrow('unreachable');
+    // Without the run's ExecutionQueued in sight, its end must read the history, which fails.
+    await expect(unreachable.handleBatch(msgs.slice(1).map((msg) => ({ msg, deliveryCount: 1 })))).rejects.toThrow('unreachable');
     expect(await writesOf(jobId)).toBe(0);
     expect(await deliver(msgs)).toEqual(msgs.map(() => ACK));
     expect(await jobRow(jobId)).toMatchObject({ state: 'completed', last_run_at: new Date(at(T0, 50)) });

@@ -21,8 +21,11 @@ export interface JobsReactionOptions {
   readonly onRefused?: (event: ExecutionEvent, reason: string) => void;
 }
 
-/** The only events that move a job; every other event is acked unread (its type travels in a header). */
+/** The only events that move a job; every other event is passed unread (its type travels in a header), but for ExecutionQueued's trigger. */
 const MOVES_A_JOB: ReadonlySet<ExecutionEventType> = new Set(['ExecutionStarted', 'ExecutionSucceeded', 'ExecutionFailed']);
+
+/** How many executions' triggers the reaction remembers from their ExecutionQueued (oldest forgotten first). */
+const REMEMBERED_TRIGGERS = 20_000;
 
 interface Item {
   readonly event: ExecutionEvent;
@@ -38,10 +41,10 @@ interface Item {
  *   (`trigger: "schedule"`), not a run-now or a replay — completes the job: `state: completed`,
  *   no `next_run_at`. One-shot: one_time, scheduled, and a workflow on `schedule.run_at`.
  *
- * The trigger is not on the terminal event, so for an active one-shot job (a handful of rows,
- * each ending once) the opening of the execution's history is read from the event store (its
- * first two events, by direct get); it also gives the start, recorded with the completion so a
- * completed job always shows its run.
+ * The trigger is not on the terminal event. The reaction remembers it from the run's
+ * ExecutionQueued, which it reads before the end (stream order); for an end whose queue event it
+ * did not see (a restart between the two) the history's first event is read from the event store
+ * by direct get.
  *
  * Every write is conditional and monotonic (`greatest`, `where state = 'active'`), so a
  * redelivered event, a restart mid-batch, or two replicas given the same job's events change
@@ -51,6 +54,15 @@ interface Item {
  * redelivered.
  */
 export class JobsReaction {
+  /**
+   * Whether each recently queued execution is its job's own run (`trigger: "schedule"`), and when
+   * it started, read off its ExecutionQueued and ExecutionStarted as the stream goes by: the
+   * reaction reads in stream order, so both come before the end, and the end of a one-shot job's
+   * run needs no read of its history. Not seen (a restart in between, an end handled first):
+   * read from the event store.
+   */
+  private readonly seen = new Map<string, { readonly ownRun: boolean; startedAt?: string }>();
+
   constructor(
     private readonly orm: MikroORM,
     private readonly history: ExecutionHistory,
@@ -66,6 +78,7 @@ export class JobsReaction {
     const items: Item[] = [];
     deliveries.forEach(({ msg }, index) => {
       const type = msg.headers?.get(EVENT_TYPE_HEADER);
+      if (type === 'ExecutionQueued') return this.rememberTrigger(msg);
       if (type && !MOVES_A_JOB.has(type as ExecutionEventType)) return;
       try {
         const event = parseExecutionEvent(JSON.parse(decoder.decode(msg.data)));
@@ -103,18 +116,43 @@ export class JobsReaction {
     return Promise.all(
       items.map(async (item): Promise<Effect> => {
         const { event } = item;
-        if (event.type === 'ExecutionStarted') return { item, start: { jobId: event.job_id, at: event.occurred_at } };
-        if (!oneShots.has(event.job_id)) return { item };
-        // ExecutionQueued (the trigger) and ExecutionStarted (the start) open every history.
-        const events = await this.history.opening(event.execution_id, 2);
-        const queued = events.find((e) => e.type === 'ExecutionQueued');
-        // No ExecutionQueued: the history has aged out of the stream (TRIGRUN_EVENT_RETENTION_DAYS)
-        // and the trigger is unknown. Only a job's own run completes it, so nothing is done.
-        if (queued?.type !== 'ExecutionQueued' || queued.data.trigger !== 'schedule') return { item };
-        const started = events.find((e) => e.type === 'ExecutionStarted')?.occurred_at ?? null;
-        return { item, end: { jobId: event.job_id, endedAt: event.occurred_at, startedAt: started } };
+        if (event.type === 'ExecutionStarted') {
+          const seen = this.seen.get(event.execution_id);
+          if (seen) seen.startedAt = event.occurred_at;
+          return { item, start: { jobId: event.job_id, at: event.occurred_at } };
+        }
+        const opening = oneShots.has(event.job_id) ? await this.openingOf(event.execution_id) : undefined;
+        this.seen.delete(event.execution_id);
+        if (!opening?.ownRun) return { item };
+        return { item, end: { jobId: event.job_id, endedAt: event.occurred_at, startedAt: opening.startedAt ?? null } };
       }),
     );
+  }
+
+  private rememberTrigger(msg: JsMsg): void {
+    try {
+      const event = JSON.parse(decoder.decode(msg.data)) as { execution_id?: unknown; data?: { trigger?: unknown } };
+      if (typeof event.execution_id !== 'string') return;
+      if (this.seen.size >= REMEMBERED_TRIGGERS) this.seen.delete(this.seen.keys().next().value as string);
+      this.seen.set(event.execution_id, { ownRun: event.data?.trigger === 'schedule' });
+    } catch {
+      // Unreadable: the end, if it comes, reads the history instead.
+    }
+  }
+
+  /** Whether the run is its job's own, and when it started: as seen going by, else from the history. */
+  private async openingOf(executionId: string): Promise<{ ownRun: boolean; startedAt?: string }> {
+    const seen = this.seen.get(executionId);
+    if (seen?.startedAt !== undefined) return seen;
+    // ExecutionQueued (the trigger) and ExecutionStarted (the start) open every history. No
+    // ExecutionQueued: the history has aged out of the stream (TRIGRUN_EVENT_RETENTION_DAYS) and
+    // the trigger is unknown; only a job's own run completes it, so nothing is done.
+    const events = await this.history.opening(executionId, 2);
+    const queued = events.find((e) => e.type === 'ExecutionQueued');
+    return {
+      ownRun: queued?.type === 'ExecutionQueued' && queued.data.trigger === 'schedule',
+      startedAt: events.find((e) => e.type === 'ExecutionStarted')?.occurred_at,
+    };
   }
 
   /**
