@@ -31,6 +31,30 @@ const PURE_IMPORT_BANS = {
   ],
 };
 
+/**
+ * Webhook verification is pure but hashes: HMAC, SHA-256 and timingSafeEqual are deterministic, so
+ * node:crypto is allowed there; its random functions are not.
+ */
+const VERIFICATION_IMPORT_BANS = {
+  patterns: PURE_IMPORT_BANS.patterns,
+  paths: [
+    ...PURE_IMPORT_BANS.paths.filter((path) => path.name !== 'node:crypto'),
+    {
+      name: 'node:crypto',
+      importNames: ['randomBytes', 'randomFill', 'randomFillSync', 'randomInt', 'randomUUID', 'getRandomValues', 'webcrypto', 'generateKey', 'generateKeySync', 'generateKeyPair', 'generateKeyPairSync', 'generatePrime', 'generatePrimeSync'],
+      message: 'ids and random values come in as data',
+    },
+  ],
+};
+
+const PURE_SYNTAX_BANS = [
+  'error',
+  { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'time comes in as data' },
+  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'time comes in as data' },
+  { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'randomness comes in as data' },
+  { selector: "CallExpression[callee.name='randomUUID']", message: 'ids come in as data' },
+];
+
 export default [
   { ignores: ['dist/**', 'node_modules/**', '.nx/**', '.trigrun/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   ...nx.configs['flat/base'],
@@ -87,13 +111,15 @@ export default [
     ignores: ['**/*.spec.ts'],
     rules: {
       'no-restricted-imports': ['error', PURE_IMPORT_BANS],
-      'no-restricted-syntax': [
-        'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'time comes in as data' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'time comes in as data' },
-        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'randomness comes in as data' },
-        { selector: "CallExpression[callee.name='randomUUID']", message: 'ids come in as data' },
-      ],
+      'no-restricted-syntax': PURE_SYNTAX_BANS,
+    },
+  },
+  {
+    files: ['libs/triggers/verification/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': ['error', VERIFICATION_IMPORT_BANS],
+      'no-restricted-syntax': PURE_SYNTAX_BANS,
     },
   },
   {
