@@ -107,7 +107,7 @@ export default [
     rules: { 'no-restricted-imports': ['error', { paths: [API_ERROR_BAN] }] },
   },
   {
-    files: ['libs/executions/domain/**/*.ts', 'libs/executions/contracts/**/*.ts', 'libs/jobs/domain/**/*.ts', 'libs/scheduling/domain/**/*.ts', 'libs/executions/templating/**/*.ts', 'libs/executions/matching/**/*.ts', 'libs/executions/review-page/**/*.ts'],
+    files: ['libs/executions/domain/**/*.ts', 'libs/executions/contracts/**/*.ts', 'libs/jobs/domain/**/*.ts', 'libs/scheduling/domain/**/*.ts', 'libs/executions/templating/**/*.ts', 'libs/executions/matching/**/*.ts', 'libs/executions/review-page/**/*.ts', 'libs/triggers/ingress/**/*.ts'],
     ignores: ['**/*.spec.ts'],
     rules: {
       'no-restricted-imports': ['error', PURE_IMPORT_BANS],
