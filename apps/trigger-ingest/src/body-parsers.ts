@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RawServerDefault } from 'fastify';
 import { storableParsed, storableText } from '@trigrun/execution-contracts';
+import { parseFields } from '@trigrun/trigger-ingress';
 
 /** Public bodies up to 1 MiB; larger ones answer 413 payload_too_large (docs/workflows.md, the public endpoints). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -38,15 +39,6 @@ export function registerBodyParsers(app: NestFastifyApplication, bodyLimit = MAX
  * defined as own properties (`__proto__` included), never assigned, so nothing reaches a prototype.
  */
 export function parseForm(text: string): Record<string, string | string[]> {
-  const fields = new Map<string, string | string[]>();
-  for (const [rawKey, rawValue] of new URLSearchParams(text)) {
-    // `%00` and `%ED%A0%80`-style escapes decode to NUL and U+FFFD already; the NUL is replaced here.
-    const key = storableText(rawKey);
-    const value = storableText(rawValue);
-    const seen = fields.get(key);
-    if (seen === undefined) fields.set(key, value);
-    else if (Array.isArray(seen)) seen.push(value);
-    else fields.set(key, [seen, value]);
-  }
-  return Object.fromEntries(fields);
+  // No field limit here: the body limit bounds it. parseFields returns undefined only past a limit.
+  return parseFields(text) ?? {};
 }

@@ -1,5 +1,5 @@
 export { type IngressRefusal } from './refusal';
-export { type FormFields } from './fields';
+export { type FormFields, parseFields } from './fields';
 export { mediaTypeOf } from './media-type';
 export { type BodyLimits, type JsonValue, type ParsedTriggerBody, type TriggerBody, DEFAULT_BODY_LIMITS, parseTriggerBody } from './trigger-body';
 export {
