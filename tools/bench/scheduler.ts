@@ -78,8 +78,10 @@ async function main() {
 
 async function round(baseUrl: string, token: string, target: RecordingTarget, n: number, pids: Record<string, number>) {
   const arrivalsBefore = target.arrivalsFor(HIT_PATH).length;
-  // Far enough ahead that every job exists before the slot (creation runs at a few hundred a second here).
-  const runAt = Date.now() + 5_000 + n * 8;
+  // Far enough ahead that every job exists before the slot: creation runs at about 130 a second
+  // here, and at half that on a loaded machine, where 8 ms a job was seen to fall short (a job
+  // created after its run_at is refused, and the round died).
+  const runAt = Date.now() + 5_000 + n * 15;
   const memory = sampleMemory(pids);
   const createStart = Date.now();
   await pool(Array.from({ length: n }), CREATE_CONCURRENCY, async () => {
