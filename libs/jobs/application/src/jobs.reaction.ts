@@ -33,8 +33,8 @@ interface Item {
 }
 
 /**
- * The jobs reaction: what executions do to their job, from the executions stream on a durable
- * consumer of its own (CONSUMERS.schedulerJobs, declared by declareJobsTopology).
+ * The jobs reaction: what executions do to their job, from the executions stream on a consumer
+ * of its own (CONSUMERS.schedulerJobs, read with a recorded position: PositionedConsumerRunner).
  *
  * - An execution that starts moves its job's `last_run_at` (never back).
  * - The end (succeeded or failed) of a one-shot job's own run — the run the job queued itself
@@ -51,7 +51,7 @@ interface Item {
  * nothing more than one delivery would. A batch is one transaction; if PostgreSQL refuses a value
  * of an event for its data, the batch runs again event by event and only that event is
  * terminated (dead-lettered by the consumer runner); any other failure fails the batch, which is
- * redelivered.
+ * read again.
  */
 export class JobsReaction {
   /**

@@ -196,62 +196,45 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private async startConsumer(options: JetStreamConsumerOptions, handler: NestMessageHandler): Promise<void> {
     const logger = new Logger(options.durable);
     await options.prepare?.();
-    const { durable } = options;
-    if (options.positioned) return this.startPositioned(options, options.positioned, handler, logger);
-    const runner = new ConsumerRunner({
-      js: this.messaging.js,
-      stream: options.stream,
-      durable,
-      concurrency: options.concurrency,
-      ackWaitMs: options.ackWaitMs,
-      handler: (msg, ctx) => this.invoke(handler, msg, new JetStreamContext(durable, msg, ctx)).then((result) => expectDisposition(durable, result)),
-      batch: options.batchSize
-        ? {
-            maxBatch: options.batchSize,
-            handler: (deliveries) => this.invoke(handler, deliveries, new JetStreamBatchContext(durable, deliveries)).then((result) => expectDispositions(durable, result, deliveries.length)),
-          }
-        : undefined,
-      deadLetterSubject: options.deadLetterSubject,
-      fairness: options.fairness,
-      recover: options.prepare,
-      logger: {
-        error: (message, meta) => logger.error(message, meta),
-        warn: (message, meta) => logger.warn(message, meta),
-      },
-    });
+    const { durable, positioned } = options;
+    const batchHandler = (deliveries: ReadonlyArray<Delivery>) =>
+      this.invoke(handler, deliveries, new JetStreamBatchContext(durable, deliveries)).then((result) => expectDispositions(durable, result, deliveries.length));
+    const sink = {
+      error: (message: string, meta?: Record<string, unknown>) => logger.error(message, meta),
+      warn: (message: string, meta?: Record<string, unknown>) => logger.warn(message, meta),
+      log: (message: string, meta?: Record<string, unknown>) => logger.log(message, meta),
+    };
+    if (positioned && !options.batchSize) throw new Error(`the positioned consumer ${durable} needs batchSize`);
+    const runner = positioned
+      ? new PositionedConsumerRunner({
+          js: this.messaging.js,
+          jsm: this.messaging.jsm,
+          stream: options.stream,
+          name: durable,
+          store: positioned.store,
+          maxBatch: options.batchSize!,
+          maxWaitMs: positioned.maxWaitMs,
+          leaseMs: positioned.leaseMs,
+          handler: batchHandler,
+          deadLetterSubject: options.deadLetterSubject,
+          logger: sink,
+        })
+      : new ConsumerRunner({
+          js: this.messaging.js,
+          stream: options.stream,
+          durable,
+          concurrency: options.concurrency,
+          ackWaitMs: options.ackWaitMs,
+          handler: (msg, ctx) => this.invoke(handler, msg, new JetStreamContext(durable, msg, ctx)).then((result) => expectDisposition(durable, result)),
+          batch: options.batchSize ? { maxBatch: options.batchSize, handler: batchHandler } : undefined,
+          deadLetterSubject: options.deadLetterSubject,
+          fairness: options.fairness,
+          recover: options.prepare,
+          logger: sink,
+        });
     await runner.start();
     this.runners.set(durable, { runner, logger, options });
-    logger.log(`consuming ${options.stream} as ${durable}`);
-  }
-
-  private async startPositioned(
-    options: JetStreamConsumerOptions,
-    positioned: NonNullable<JetStreamConsumerOptions['positioned']>,
-    handler: NestMessageHandler,
-    logger: Logger,
-  ): Promise<void> {
-    const { durable } = options;
-    if (!options.batchSize) throw new Error(`the positioned consumer ${durable} needs batchSize`);
-    const runner = new PositionedConsumerRunner({
-      js: this.messaging.js,
-      jsm: this.messaging.jsm,
-      stream: options.stream,
-      name: durable,
-      store: positioned.store,
-      maxBatch: options.batchSize,
-      maxWaitMs: positioned.maxWaitMs,
-      leaseMs: positioned.leaseMs,
-      handler: (deliveries) => this.invoke(handler, deliveries, new JetStreamBatchContext(durable, deliveries)).then((result) => expectDispositions(durable, result, deliveries.length)),
-      deadLetterSubject: options.deadLetterSubject,
-      logger: {
-        error: (message, meta) => logger.error(message, meta),
-        warn: (message, meta) => logger.warn(message, meta),
-        log: (message, meta) => logger.log(message, meta),
-      },
-    });
-    await runner.start();
-    this.runners.set(durable, { runner, logger, options });
-    logger.log(`consuming ${options.stream} as ${durable} (positioned)`);
+    logger.log(`consuming ${options.stream} as ${durable}${positioned ? ' (positioned)' : ''}`);
   }
 
   /**
